@@ -1,0 +1,56 @@
+package importer
+
+import "time"
+
+// Summary describes a finished (or stopped) run.
+type Summary struct {
+	DryRun   bool
+	Started  time.Time
+	Finished time.Time
+	// Rows counts input rows seen; Counts splits them by final status.
+	Rows   int64
+	Counts map[Status]int64
+	// Retries counts requests sent again; Seen429 the 429 answers.
+	Retries int64
+	Seen429 int64
+	// Reasons are the most frequent distinct reasons, most frequent first.
+	Reasons []ReasonCount
+	// AppTimezone names the zone deadlines are shown in; EarliestDeadline
+	// is the nearest deadline among rows still sendable (zero if none), as
+	// seen at Now (the run's clock).
+	AppTimezone      string
+	EarliestDeadline time.Time
+	Now              time.Time
+	// FailedFiles lists inputs that could not be read (to the end).
+	FailedFiles []FileError
+	// Aborted is why the API stopped the run (401/403), "" otherwise.
+	Aborted string
+	// Interrupted is true when a signal stopped the run.
+	Interrupted bool
+	// Warnings are things a person should read (a burst of 400s for one
+	// rule, a run that will outlast a deadline, ...).
+	Warnings []string
+}
+
+// ReasonCount is one distinct reason and how many rows had it.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+// FileError is an input that could not be read.
+type FileError struct {
+	File string `json:"file"`
+	Err  string `json:"error"`
+}
+
+// Elapsed is the run's wall time.
+func (s *Summary) Elapsed() time.Duration { return s.Finished.Sub(s.Started) }
+
+// RowsPerSecond is the throughput over the run's wall time.
+func (s *Summary) RowsPerSecond() float64 {
+	if d := s.Elapsed().Seconds(); d > 0 {
+		return float64(s.Rows) / d
+	}
+	return 0
+}

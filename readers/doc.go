@@ -1,0 +1,12 @@
+// Package readers turns export files into a stream of rows.
+//
+// It owns file formats (CSV, NDJSON, Parquet), decompression (gzip, zstd),
+// standard input, and the expansion of folders and globs into files. Every
+// row carries its position (file and 1-based data row) so that later stages
+// can name it in errors and in the report.
+//
+// Readers stream: memory is bounded by one row (CSV, NDJSON) or one row
+// group of the projected columns (Parquet), whatever the file size.
+//
+// This package knows nothing of mappings, the S2S API or reports.
+package readers

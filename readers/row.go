@@ -1,0 +1,116 @@
+package readers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Pos is the position of a row: the file as the user named it and the
+// 1-based data row within it (a CSV header is not counted).
+type Pos struct {
+	File string
+	Row  int64
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s row %d", p.File, p.Row) }
+
+// Kind says how a Value is to be read.
+type Kind uint8
+
+const (
+	// KindNull is a missing or null value (an empty CSV field is a
+	// KindString "" unless it matches a configured null value).
+	KindNull Kind = iota
+	// KindString is text in S.
+	KindString
+	// KindNumber is an exact decimal number written as text in S
+	// (a JSON number as written, a Parquet integer or DECIMAL). It is never
+	// rounded through float64.
+	KindNumber
+	// KindBool is a boolean in B.
+	KindBool
+	// KindTime is an instant in T. When Naive is true the source carried
+	// a wall-clock time without a zone; T then holds that wall clock in UTC
+	// and the consumer reinterprets it in its declared input timezone.
+	KindTime
+	// KindJSON is a nested value (list, struct, map, JSON object) as
+	// compact JSON text in S.
+	KindJSON
+)
+
+var kindNames = [...]string{"null", "string", "number", "bool", "time", "json"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Value is one field of a row.
+type Value struct {
+	Kind  Kind
+	S     string
+	B     bool
+	T     time.Time
+	Naive bool
+}
+
+// Convenience constructors.
+func Null() Value                 { return Value{} }
+func String(s string) Value       { return Value{Kind: KindString, S: s} }
+func Number(s string) Value       { return Value{Kind: KindNumber, S: s} }
+func Bool(b bool) Value           { return Value{Kind: KindBool, B: b} }
+func JSON(raw string) Value       { return Value{Kind: KindJSON, S: raw} }
+func Time(t time.Time) Value      { return Value{Kind: KindTime, T: t} }
+func NaiveTime(t time.Time) Value { return Value{Kind: KindTime, T: t, Naive: true} }
+
+// Row is one data row.
+//
+// Either Err is nil and Values holds one Value per projected column (in the
+// order of Options.Columns), or Err says why this row could not be read
+// (a ragged CSV row, a line that is not a JSON object, ...) and Values is
+// nil. A row error never stops the stream. The Values slice belongs to the
+// caller: readers do not reuse it.
+type Row struct {
+	Pos    Pos
+	Values []Value
+	Err    error
+}
+
+// RowError is why a single row could not be read. Column is empty when the
+// problem is not in one column.
+type RowError struct {
+	Pos    Pos
+	Column string
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	if e.Column != "" {
+		return fmt.Sprintf("%s, column %q: %v", e.Pos, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Pos, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Sentinel row errors callers may test with errors.Is.
+var (
+	ErrFieldCount  = errors.New("wrong number of fields")
+	ErrInvalidUTF8 = errors.New("invalid UTF-8")
+	ErrRowTooLarge = errors.New("row exceeds the maximum row size")
+	ErrNotObject   = errors.New("line is not a JSON object")
+)
+
+// MissingColumnError is returned by Open when a projected column is not in
+// the file's header or schema.
+type MissingColumnError struct {
+	File    string
+	Columns []string
+}
+
+func (e *MissingColumnError) Error() string {
+	return fmt.Sprintf("%s: missing column(s) %q", e.File, e.Columns)
+}
