@@ -20,10 +20,13 @@ func Phone(raw, region string) (string, error) { return "", errors.New("not impl
 func PhoneE164(raw, region string) (string, error) { return "", errors.New("not implemented") }
 
 // Name trims and lowercases a first or last name.
-func Name(raw string) string { return raw }
+func Name(raw string) (string, error) { return "", errors.New("not implemented") }
 
 // SHA256Hex is the lowercase hex SHA-256 of s.
 func SHA256Hex(s string) string { return "" }
+
+// AppendSHA256Hex appends the lowercase hex SHA-256 of s to dst.
+func AppendSHA256Hex(dst []byte, s string) []byte { return dst }
 
 // IsSHA256Hex reports whether s is exactly 64 hex digits (any case).
 func IsSHA256Hex(s string) bool { return false }
