@@ -1,0 +1,690 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"afimport/importer/window"
+	"afimport/mappings"
+	"afimport/readers"
+)
+
+// Checkpoint tells what an earlier run reported for a row (for --resume).
+type Checkpoint interface {
+	Lookup(pos readers.Pos) (status Status, rowHash string, ok bool)
+}
+
+// Mapper turns one row's projected values into a payload; *mappings.Mapping
+// is the real one. Apply must be safe for concurrent use.
+type Mapper interface {
+	Columns() []string
+	Apply(values []readers.Value) (*mappings.Payload, error)
+}
+
+var _ Mapper = (*mappings.Mapping)(nil)
+
+// Options configure Run. Mapping, Inputs and Results are required; Sender
+// is required unless DryRun.
+type Options struct {
+	Mapping Mapper
+	// Inputs are file paths ("-" for standard input), already expanded.
+	Inputs []string
+	// ReaderOptions are passed to readers.Open; Columns is set from the
+	// mapping.
+	ReaderOptions readers.Options
+	// Open opens one input; nil means readers.Open. Tests inject here.
+	Open func(path string, opts readers.Options) (readers.Reader, error)
+
+	Sender  Sender
+	Results ResultWriter
+	DryRun  bool
+
+	// Now is the clock for the acceptance window (default time.Now).
+	Now func() time.Time
+	// Sleep waits between retries (default: a timer that honours ctx).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// AppTimezone is the app's timezone for the acceptance window
+	// (default UTC).
+	AppTimezone *time.Location
+	// Skew is how far in the future a timestamp may be (default 5m).
+	Skew time.Duration
+
+	Rate        float64 // requests/s shared by all workers; 0 = unlimited
+	Burst       int     // token bucket size (default 1)
+	Concurrency int     // requests in flight (default 16)
+	MaxRetries  int     // retries after the first attempt (default 5; <0 = none)
+	Backoff     Backoff
+	// Grace bounds how long in-flight requests may finish after ctx is
+	// cancelled (default 10s).
+	Grace time.Duration
+	// MapWorkers maps rows in parallel (default GOMAXPROCS).
+	MapWorkers int
+
+	Checkpoint Checkpoint
+	Logger     *slog.Logger
+	Stats      *Stats
+}
+
+// ErrInputChanged means --resume found a row whose content differs from the
+// row the report describes at the same position.
+var ErrInputChanged = errors.New("input changed since the report was written")
+
+// Run imports every row of opts.Inputs and writes one Result per row read.
+//
+// It returns a Summary whenever it ran (also when it stopped early) and an
+// error only for failures of the run itself: the report could not be
+// written, the first input lacks a mapped column, or a resumed input
+// changed. A row's failure is a Result, never an error.
+//
+// When ctx is cancelled, Run stops reading, lets requests in flight finish
+// (bounded by Grace), reports the rows it had read but not sent as
+// not_sent, and returns with Summary.Interrupted set.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	r, err := newRun(opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx)
+}
+
+type run struct {
+	opts    Options
+	m       Mapper
+	loc     *time.Location
+	now     func() time.Time
+	stats   *Stats
+	log     *slog.Logger
+	pacer   *pacer
+	summary Summary
+
+	first     readers.Reader // opened eagerly so a config mistake sends nothing
+	firstErr  error
+	stopOnce  sync.Once
+	stopCause atomic.Value // string: why sending stopped
+	aborted   atomic.Bool
+	stop      context.CancelFunc
+	stopCtx   context.Context
+	fatal     error
+	fatalMu   sync.Mutex
+}
+
+func newRun(o Options) (*run, error) {
+	if o.Mapping == nil || o.Results == nil || len(o.Inputs) == 0 {
+		return nil, errors.New("importer: Mapping, Results and Inputs are required")
+	}
+	if !o.DryRun && o.Sender == nil {
+		return nil, errors.New("importer: Sender is required unless DryRun")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Open == nil {
+		o.Open = readers.Open
+	}
+	if o.Skew == 0 {
+		o.Skew = 5 * time.Minute
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 5
+	} else if o.MaxRetries < 0 {
+		o.MaxRetries = 0
+	}
+	if o.Grace <= 0 {
+		o.Grace = 10 * time.Second
+	}
+	if o.MapWorkers <= 0 {
+		o.MapWorkers = runtime.GOMAXPROCS(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Stats == nil {
+		o.Stats = new(Stats)
+	}
+	loc := o.AppTimezone
+	if loc == nil {
+		loc = time.UTC
+	}
+	o.ReaderOptions.Columns = o.Mapping.Columns()
+	r := &run{opts: o, m: o.Mapping, loc: loc, now: o.Now, stats: o.Stats, log: o.Logger,
+		pacer: newPacer(o.Rate, o.Burst, time.Now)}
+	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}}
+	var total int64
+	for _, in := range o.Inputs {
+		if fi, err := os.Stat(in); in != "-" && err == nil {
+			total += fi.Size()
+		} else {
+			total = -1
+			break
+		}
+	}
+	r.stats.bytesTotal.Store(total)
+	first, err := o.Open(o.Inputs[0], o.ReaderOptions)
+	if err != nil {
+		var mc *readers.MissingColumnError
+		if errors.As(err, &mc) {
+			return nil, err
+		}
+		// Any other failure of the first file is that file's failure;
+		// the run goes on with the others.
+	}
+	r.first, r.firstErr = first, err
+	return r, nil
+}
+
+// batch sizes trade channel overhead against latency.
+const rowBatch = 64
+
+// outcome is a Result plus what the collector needs to summarise it.
+type outcome struct {
+	Result
+	deadline time.Time // zero when the row has no timestamp
+}
+
+type sendJob struct {
+	res      Result
+	body     []byte
+	deadline time.Time
+}
+
+func (r *run) run(ctx context.Context) (*Summary, error) {
+	r.summary.Started = time.Now()
+	r.summary.Now = r.now()
+	r.stopCtx, r.stop = context.WithCancel(ctx)
+	defer r.stop()
+	// In-flight requests outlive ctx by at most Grace, so that a signal
+	// does not turn an answered request into an unknown one.
+	sendCtx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer sendCancel()
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(r.opts.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				sendCancel()
+			case <-sendCtx.Done():
+			}
+		case <-sendCtx.Done():
+		}
+	}()
+
+	rowsCh := make(chan []readers.Row, 4)
+	sendCh := make(chan sendJob, r.opts.Concurrency)
+	outCh := make(chan []outcome, 64)
+
+	var producers sync.WaitGroup
+	producers.Add(1)
+	go func() {
+		defer producers.Done()
+		defer close(rowsCh)
+		r.produce(ctx, rowsCh)
+	}()
+
+	var mappers sync.WaitGroup
+	for range r.opts.MapWorkers {
+		mappers.Add(1)
+		go func() {
+			defer mappers.Done()
+			r.mapRows(rowsCh, sendCh, outCh)
+		}()
+	}
+	var senders sync.WaitGroup
+	if !r.opts.DryRun {
+		for w := range r.opts.Concurrency {
+			senders.Add(1)
+			go func() {
+				defer senders.Done()
+				r.sendLoop(sendCtx, uint64(w), sendCh, outCh)
+			}()
+		}
+	}
+	go func() {
+		mappers.Wait()
+		close(sendCh)
+		senders.Wait()
+		close(outCh)
+	}()
+
+	r.collect(outCh)
+	producers.Wait()
+	if ctx.Err() != nil {
+		r.summary.Interrupted = true
+	}
+	r.summary.Finished = time.Now()
+	r.summary.Retries = r.stats.retries.Load()
+	r.summary.Seen429 = r.stats.seen429.Load()
+	if r.aborted.Load() {
+		r.summary.Aborted, _ = r.stopCause.Load().(string)
+	}
+	return &r.summary, r.fatalErr()
+}
+
+// halt stops all sending; cause is reported on rows not sent.
+func (r *run) halt(cause string, abort bool) {
+	r.stopOnce.Do(func() {
+		r.stopCause.Store(cause)
+		if abort {
+			r.aborted.Store(true)
+		}
+		r.stop()
+	})
+}
+
+func (r *run) setFatal(err error) {
+	r.fatalMu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.fatalMu.Unlock()
+	r.halt(err.Error(), false)
+}
+
+func (r *run) fatalErr() error {
+	r.fatalMu.Lock()
+	defer r.fatalMu.Unlock()
+	return r.fatal
+}
+
+// produce reads every input in order and sends rows in batches. On ctx
+// cancellation it stops reading; after an abort it keeps reading so that
+// every row still gets its line (not_sent).
+func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
+	var doneBefore int64 // bytes of the files already finished
+	for i, path := range r.opts.Inputs {
+		if ctx.Err() != nil || r.fatalErr() != nil {
+			return
+		}
+		var rd readers.Reader
+		var err error
+		if i == 0 {
+			rd, err = r.first, r.firstErr
+		} else {
+			rd, err = r.opts.Open(path, r.opts.ReaderOptions)
+		}
+		if err != nil {
+			r.fileFailed(path, err)
+			continue
+		}
+		prog, _ := rd.(readers.Progresser)
+		batch := make([]readers.Row, 0, rowBatch)
+		for {
+			if ctx.Err() != nil || r.fatalErr() != nil {
+				break
+			}
+			row, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				r.fileFailed(path, err)
+				break
+			}
+			r.stats.rowsRead.Add(1)
+			batch = append(batch, row)
+			if len(batch) == rowBatch {
+				if prog != nil {
+					d, _ := prog.Progress()
+					r.stats.bytesDone.Store(doneBefore + d)
+				}
+				select {
+				case out <- batch:
+				case <-ctx.Done():
+				}
+				batch = make([]readers.Row, 0, rowBatch)
+			}
+		}
+		if len(batch) > 0 {
+			// Rows already read are reported even when interrupted.
+			out <- batch
+		}
+		if prog != nil {
+			_, t := prog.Progress()
+			doneBefore += t
+			r.stats.bytesDone.Store(doneBefore)
+		}
+		rd.Close()
+	}
+}
+
+func (r *run) fileFailed(path string, err error) {
+	r.log.Error("input failed", "file", path, "err", err)
+	r.fatalMu.Lock()
+	r.summary.FailedFiles = append(r.summary.FailedFiles, FileError{File: path, Err: err.Error()})
+	r.fatalMu.Unlock()
+}
+
+// mapRows turns rows into final outcomes or send jobs.
+func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan<- []outcome) {
+	for rows := range in {
+		outs := make([]outcome, 0, len(rows))
+		for i := range rows {
+			o, job, send := r.mapRow(&rows[i])
+			if !send {
+				outs = append(outs, o)
+				continue
+			}
+			if r.stopCtx.Err() != nil {
+				outs = append(outs, r.notSent(job.res, 0))
+				continue
+			}
+			sendCh <- job
+		}
+		if len(outs) > 0 {
+			outCh <- outs
+		}
+	}
+}
+
+func (r *run) mapRow(row *readers.Row) (outcome, sendJob, bool) {
+	res := Result{Pos: row.Pos}
+	if row.Err != nil {
+		res.RowHash = hashString(row.Err.Error())
+		res.Status, res.Reason = StatusInvalid, rowErrReason(row.Err)
+		return outcome{Result: res}, sendJob{}, false
+	}
+	res.RowHash = rowHash(row.Values)
+	if cp := r.opts.Checkpoint; cp != nil {
+		if st, h, ok := cp.Lookup(row.Pos); ok {
+			if h != "" && h != res.RowHash {
+				r.setFatal(fmt.Errorf("%s: %w (row_hash %s in the report, %s now); refusing to resume", row.Pos, ErrInputChanged, h, res.RowHash))
+				res.Status, res.Reason = StatusNotSent, "not sent: input changed since the report was written"
+				return outcome{Result: res}, sendJob{}, false
+			}
+			if st == StatusAccepted || st == StatusSkipped {
+				res.Status, res.Reason = StatusSkipped, "accepted in an earlier run"
+				return outcome{Result: res}, sendJob{}, false
+			}
+		}
+	}
+	p, err := r.m.Apply(row.Values)
+	if err != nil {
+		res.Status, res.Reason = StatusInvalid, err.Error()
+		return outcome{Result: res}, sendJob{}, false
+	}
+	res.DedupID = p.DedupID
+	var deadline time.Time
+	if p.HasTimestamp {
+		t := time.UnixMilli(p.Timestamp)
+		now := r.now()
+		v, d := window.Check(t, now, r.loc, r.opts.Skew)
+		deadline = d
+		switch v {
+		case window.Late:
+			res.Status, res.Reason = StatusLate, window.Reason(v, t, now, d, r.loc, r.opts.Skew)
+			return outcome{Result: res, deadline: d}, sendJob{}, false
+		case window.Future:
+			res.Status, res.Reason = StatusFuture, window.Reason(v, t, now, d, r.loc, r.opts.Skew)
+			return outcome{Result: res, deadline: d}, sendJob{}, false
+		}
+	}
+	if r.opts.DryRun {
+		res.Status = StatusValid
+		return outcome{Result: res, deadline: deadline}, sendJob{}, false
+	}
+	return outcome{}, sendJob{res: res, body: p.Body, deadline: deadline}, true
+}
+
+func (r *run) notSent(res Result, attempts int) outcome {
+	cause, _ := r.stopCause.Load().(string)
+	if cause == "" {
+		cause = "interrupted"
+	}
+	res.Status = StatusNotSent
+	res.Attempts = max(res.Attempts, attempts)
+	if attempts > 0 {
+		res.Reason = fmt.Sprintf("not sent: %s (after %d attempts)", cause, attempts)
+	} else {
+		res.Reason = "not sent: " + cause
+	}
+	return outcome{Result: res}
+}
+
+// sendLoop is one worker: it sends jobs through the shared pacer, retrying
+// as classify says, until sendCh closes.
+func (r *run) sendLoop(sendCtx context.Context, seed uint64, in <-chan sendJob, outCh chan<- []outcome) {
+	rnd := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
+	for job := range in {
+		o := r.send(sendCtx, job, rnd)
+		outCh <- []outcome{o}
+	}
+}
+
+func (r *run) send(sendCtx context.Context, job sendJob, rnd *rand.Rand) outcome {
+	res := job.res
+	var last Response
+	for attempt := 0; ; attempt++ {
+		if r.stopCtx.Err() != nil {
+			return r.notSentAfter(res, last)
+		}
+		if !job.deadline.IsZero() {
+			if now := r.now(); now.After(job.deadline) {
+				res.Status = StatusLate
+				res.Reason = window.Reason(window.Late, job.deadline, now, job.deadline, r.loc, r.opts.Skew)
+				return outcome{Result: res, deadline: job.deadline}
+			}
+		}
+		if err := r.pacer.Wait(r.stopCtx); err != nil {
+			return r.notSentAfter(res, last)
+		}
+		start := time.Now()
+		last = r.opts.Sender.Send(sendCtx, job.body)
+		res.Attempts++
+		res.LatencyMS = time.Since(start).Milliseconds()
+		res.HTTPStatus = last.Status
+		switch classify(last) {
+		case vAccepted:
+			res.Status, res.MessageID, res.Reason = StatusAccepted, last.MessageID, ""
+			return outcome{Result: res, deadline: job.deadline}
+		case vRejected:
+			res.Status, res.Reason = StatusRejected, answerReason(last)
+			return outcome{Result: res, deadline: job.deadline}
+		case vAbort:
+			cause := fmt.Sprintf("the API answered %d (%s): the token or app id is wrong, or the app is blocked", last.Status, statusText(last))
+			r.halt(cause, true)
+			res.Status, res.Reason = StatusFailed, answerReason(last)
+			return outcome{Result: res, deadline: job.deadline}
+		}
+		if last.Status == 429 {
+			r.stats.seen429.Add(1)
+			r.pacer.Throttled()
+		}
+		if attempt >= r.opts.MaxRetries {
+			res.Status = StatusFailed
+			res.Reason = fmt.Sprintf("retries exhausted after %d attempts: %s", res.Attempts, answerReason(last))
+			return outcome{Result: res, deadline: job.deadline}
+		}
+		if sendCtx.Err() != nil {
+			return r.notSentAfter(res, last)
+		}
+		r.stats.retries.Add(1)
+		if err := r.opts.Sleep(r.stopCtx, r.opts.Backoff.delay(attempt, last, rnd)); err != nil {
+			return r.notSentAfter(res, last)
+		}
+	}
+}
+
+func (r *run) notSentAfter(res Result, last Response) outcome {
+	o := r.notSent(res, res.Attempts)
+	if res.Attempts > 0 {
+		o.Reason += "; last: " + answerReason(last)
+	}
+	return o
+}
+
+// collect is the single writer of results and of the summary.
+func (r *run) collect(in <-chan []outcome) {
+	reasons := map[string]int64{}
+	const maxReasons = 10000
+	var (
+		run400    int
+		last400   string
+		warned400 bool
+	)
+	for outs := range in {
+		for i := range outs {
+			o := &outs[i]
+			r.summary.Rows++
+			r.summary.Counts[o.Status]++
+			r.stats.count(o.Status)
+			if o.Reason != "" && o.Status != StatusSkipped {
+				if _, ok := reasons[o.Reason]; ok || len(reasons) < maxReasons {
+					reasons[o.Reason]++
+				}
+			}
+			if o.Status == StatusRejected && o.HTTPStatus == 400 {
+				if o.Reason == last400 {
+					run400++
+				} else {
+					last400, run400 = o.Reason, 1
+				}
+				if run400 >= 100 && !warned400 {
+					warned400 = true
+					w := fmt.Sprintf("100 rows in a row were rejected with the same 400 (%q): likely a mapping bug", o.Reason)
+					r.summary.Warnings = append(r.summary.Warnings, w)
+					r.log.Warn(w)
+				}
+			} else if o.Status != StatusRejected {
+				run400 = 0
+			}
+			if stillSendable(o) && (r.summary.EarliestDeadline.IsZero() || o.deadline.Before(r.summary.EarliestDeadline)) {
+				r.summary.EarliestDeadline = o.deadline
+			}
+			if err := r.opts.Results.Write(&o.Result); err != nil {
+				r.setFatal(fmt.Errorf("write report: %w", err))
+			}
+		}
+	}
+	r.summary.Reasons = topReasons(reasons, 10)
+}
+
+// stillSendable: a row that is (dry run) or could still be (not sent,
+// failed) delivered, whose deadline therefore matters.
+func stillSendable(o *outcome) bool {
+	if o.deadline.IsZero() {
+		return false
+	}
+	switch o.Status {
+	case StatusValid, StatusFailed, StatusNotSent:
+		return true
+	}
+	return false
+}
+
+func topReasons(m map[string]int64, n int) []ReasonCount {
+	out := make([]ReasonCount, 0, len(m))
+	for k, v := range m {
+		out = append(out, ReasonCount{Reason: k, Count: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func answerReason(r Response) string {
+	if r.Status == 0 {
+		if r.Err != nil {
+			return r.Err.Error()
+		}
+		return "no answer"
+	}
+	if r.Message != "" {
+		return "HTTP " + strconv.Itoa(r.Status) + ": " + r.Message
+	}
+	return "HTTP " + strconv.Itoa(r.Status)
+}
+
+func statusText(r Response) string {
+	if r.Message != "" {
+		return r.Message
+	}
+	switch r.Status {
+	case 401:
+		return "app does not exist or authentication failed"
+	case 403:
+		return "app traffic is blocked"
+	}
+	return "HTTP " + strconv.Itoa(r.Status)
+}
+
+func rowErrReason(err error) string {
+	var re *readers.RowError
+	if errors.As(err, &re) {
+		if re.Column != "" {
+			return fmt.Sprintf("column %q: %v", re.Column, re.Err)
+		}
+		return re.Err.Error()
+	}
+	return err.Error()
+}
+
+// rowHash fingerprints projected values (FNV-64a over kind and text), as
+// 16 hex digits.
+func rowHash(vals []readers.Value) string {
+	h := fnv.New64a()
+	var b [1]byte
+	for _, v := range vals {
+		b[0] = byte(v.Kind)
+		h.Write(b[:])
+		switch v.Kind {
+		case readers.KindBool:
+			if v.B {
+				h.Write([]byte{1})
+			} else {
+				h.Write([]byte{0})
+			}
+		case readers.KindTime:
+			h.Write(strconv.AppendInt(nil, v.T.UnixNano(), 10))
+		default:
+			h.Write([]byte(v.S))
+		}
+		h.Write([]byte{0xff})
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+func hashString(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
