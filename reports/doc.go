@@ -1,0 +1,16 @@
+// Package reports writes what a run did and reads it back.
+//
+// It owns the per-row report encodings (CSV and NDJSON, one line per input
+// row, chosen by file extension), their durability (buffered, flushed to the
+// operating system at least every second, fsynced on Sync and Close), the
+// checkpoint that --resume reads back from a report (last line per file and
+// row wins, a torn last line is tolerated), and the rendering of a run's
+// Summary as text for people and as JSON for machines, written atomically.
+//
+// It only writes what importer.Result holds: the importer guarantees a
+// Result carries no raw PII, and this package adds none.
+//
+// This package knows nothing of HTTP, the S2S API, mappings or file readers;
+// importer must never import it (data flows readers → mappings → importer →
+// reports).
+package reports

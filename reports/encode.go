@@ -1,0 +1,158 @@
+package reports
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"afimport/importer"
+)
+
+// Header is the first line of every CSV report, and the key order of every
+// NDJSON report line.
+const Header = "file,row,status,reason,http_status,attempts,latency_ms,dedup_id,message_id,row_hash"
+
+// appendCSV appends r as one CSV record terminated by '\n'.
+//
+// Fields are quoted per RFC 4180 only when they need it (a comma, a double
+// quote, CR or LF, or a leading space or tab that a lenient reader would
+// trim); quotes inside are doubled. Bytes are written as Result holds them,
+// so a file name round-trips exactly. HTTPStatus 0 (no HTTP answer) is an
+// empty field.
+func appendCSV(dst []byte, r *importer.Result) []byte {
+	dst = appendCSVField(dst, r.Pos.File)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, r.Pos.Row, 10)
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, string(r.Status))
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, r.Reason)
+	dst = append(dst, ',')
+	if r.HTTPStatus != 0 {
+		dst = strconv.AppendInt(dst, int64(r.HTTPStatus), 10)
+	}
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(r.Attempts), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, r.LatencyMS, 10)
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, r.DedupID)
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, r.MessageID)
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, r.RowHash)
+	return append(dst, '\n')
+}
+
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == ' ' || s[0] == '\t' {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
+func appendCSVField(dst []byte, s string) []byte {
+	if !csvNeedsQuotes(s) {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+// appendNDJSON appends r as one JSON object terminated by '\n', with the
+// keys of Header in that order. row, attempts and latency_ms are numbers;
+// http_status is a number and is omitted when 0 (no HTTP answer). Every
+// string key is present, "" when empty. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
+func appendNDJSON(dst []byte, r *importer.Result) []byte {
+	dst = append(dst, `{"file":`...)
+	dst = appendJSONString(dst, r.Pos.File)
+	dst = append(dst, `,"row":`...)
+	dst = strconv.AppendInt(dst, r.Pos.Row, 10)
+	dst = append(dst, `,"status":`...)
+	dst = appendJSONString(dst, string(r.Status))
+	dst = append(dst, `,"reason":`...)
+	dst = appendJSONString(dst, r.Reason)
+	if r.HTTPStatus != 0 {
+		dst = append(dst, `,"http_status":`...)
+		dst = strconv.AppendInt(dst, int64(r.HTTPStatus), 10)
+	}
+	dst = append(dst, `,"attempts":`...)
+	dst = strconv.AppendInt(dst, int64(r.Attempts), 10)
+	dst = append(dst, `,"latency_ms":`...)
+	dst = strconv.AppendInt(dst, r.LatencyMS, 10)
+	dst = append(dst, `,"dedup_id":`...)
+	dst = appendJSONString(dst, r.DedupID)
+	dst = append(dst, `,"message_id":`...)
+	dst = appendJSONString(dst, r.MessageID)
+	dst = append(dst, `,"row_hash":`...)
+	dst = appendJSONString(dst, r.RowHash)
+	return append(dst, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. It escapes what JSON
+// requires plus U+2028 and U+2029 (as encoding/json does), but not HTML
+// characters: the report is not embedded in web pages.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,488 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"afimport/importer"
+)
+
+// Sentinel errors callers may test with errors.Is.
+var (
+	// ErrNotReport: the file's first line is not that of a report of the
+	// expected format (a CSV without our header, a file that is not NDJSON).
+	ErrNotReport = errors.New("not an afimport report")
+	// ErrBadLine: a line of a report cannot be parsed.
+	ErrBadLine = errors.New("unparsable report line")
+	// ErrClosed: Write, Flush or Sync after Close.
+	ErrClosed = errors.New("report writer is closed")
+	// ErrInvalidResult: Write was given a Result that could not be read back
+	// as a checkpoint (nil, a row below 1, an unknown status, a row hash
+	// that is not 16 hex digits).
+	ErrInvalidResult = errors.New("invalid result")
+)
+
+// LineError is a problem at one line of a report. Line is the 1-based
+// physical line where the record starts (a CSV record may span lines when
+// a quoted field holds a newline).
+type LineError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err) }
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// isNDJSON reports whether path names an NDJSON report (.ndjson or .jsonl,
+// any case); anything else is CSV.
+func isNDJSON(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".ndjson", ".jsonl":
+		return true
+	}
+	return false
+}
+
+// maxRecord bounds one report record, so that a foreign file with an
+// unbalanced quote cannot make the scanner hold the whole file.
+const maxRecord = 1 << 20
+
+// record is one report record as found in the file.
+type record struct {
+	data       []byte // without the terminating '\n'
+	line       int    // 1-based physical line of its start
+	off, end   int64  // byte offsets of its start and just past its '\n'
+	terminated bool   // it ends in '\n' (outside quotes, for CSV)
+}
+
+// recordScanner splits a report into records. For CSV a '\n' inside a
+// quoted field does not end a record. Only a quote at the start of a field
+// opens a quoted field (as RFC 4180 has it); a stray quote elsewhere is
+// taken literally here and rejected by the parser, so one corrupt line
+// cannot swallow the rest of the file.
+type recordScanner struct {
+	br   *bufio.Reader
+	csv  bool
+	line int
+	off  int64
+	buf  []byte
+
+	// CSV quote state, carried across chunks of one record.
+	inQuote, pendingQuote, fieldStart bool
+}
+
+// step advances the CSV quote state by one byte.
+func (s *recordScanner) step(c byte) {
+	if s.inQuote {
+		switch {
+		case s.pendingQuote && c == '"': // "" inside a quoted field
+			s.pendingQuote = false
+			return
+		case s.pendingQuote: // the quote closed the field
+			s.inQuote, s.pendingQuote = false, false
+		case c == '"':
+			s.pendingQuote = true
+			return
+		default:
+			return
+		}
+	}
+	switch c {
+	case ',', '\n':
+		s.fieldStart = true
+	case '"':
+		s.inQuote, s.fieldStart = s.fieldStart, false
+	default:
+		s.fieldStart = false
+	}
+}
+
+func newRecordScanner(r io.Reader, csv bool) *recordScanner {
+	return &recordScanner{br: bufio.NewReaderSize(r, 64<<10), csv: csv, line: 1}
+}
+
+// next returns the next record, or io.EOF when the input is exhausted. The
+// record's data is valid until the following call.
+func (s *recordScanner) next() (record, error) {
+	rec := record{line: s.line, off: s.off}
+	s.buf = s.buf[:0]
+	s.inQuote, s.pendingQuote, s.fieldStart = false, false, true
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		if len(s.buf)+len(chunk) > maxRecord {
+			return rec, &LineError{Line: rec.line, Err: fmt.Errorf("%w: record longer than %d bytes", ErrBadLine, maxRecord)}
+		}
+		s.buf = append(s.buf, chunk...)
+		s.off += int64(len(chunk))
+		if s.csv && (s.inQuote || bytes.IndexByte(chunk, '"') >= 0) {
+			for _, c := range chunk {
+				s.step(c)
+			}
+		}
+		switch {
+		case err == nil: // chunk ends in '\n'
+			s.line++
+			if s.inQuote && !s.pendingQuote {
+				continue
+			}
+			rec.data, rec.end, rec.terminated = s.buf[:len(s.buf)-1], s.off, true
+			return rec, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(s.buf) == 0 {
+				return rec, io.EOF
+			}
+			rec.data, rec.end = s.buf, s.off
+			return rec, nil
+		default:
+			return rec, err
+		}
+	}
+}
+
+// entry is the part of a report line a checkpoint keeps.
+type entry struct {
+	file    []byte // valid until the next parse
+	row     int64
+	status  uint8 // statusCode
+	hash    uint64
+	hasHash bool
+}
+
+// statusCode maps a status to 1 + its index in importer.Statuses; 0 is
+// "unknown".
+func statusCode(s []byte) uint8 {
+	for i, st := range importer.Statuses {
+		if string(s) == string(st) {
+			return uint8(i + 1)
+		}
+	}
+	return 0
+}
+
+func statusOf(code uint8) importer.Status { return importer.Statuses[code-1] }
+
+// parseInt parses an optionally negative decimal integer without
+// allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// parseHash parses a row hash: "" (none) or exactly 16 hex digits.
+func parseHash(b []byte) (h uint64, has, ok bool) {
+	if len(b) == 0 {
+		return 0, false, true
+	}
+	if len(b) != 16 {
+		return 0, false, false
+	}
+	for _, c := range b {
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return 0, false, false
+		}
+		h = h<<4 | uint64(v)
+	}
+	return h, true, true
+}
+
+func validHash(s string) bool {
+	_, _, ok := parseHash([]byte(s))
+	return ok
+}
+
+// csvParser parses CSV report records into entries, reusing its buffers.
+type csvParser struct {
+	fields [][]byte
+}
+
+// split splits one record into RFC 4180 fields. Unquoted fields are slices
+// of rec; a quoted field with doubled quotes is unescaped into a new slice.
+func (p *csvParser) split(rec []byte) ([][]byte, error) {
+	p.fields = p.fields[:0]
+	if n := len(rec); n > 0 && rec[n-1] == '\r' {
+		rec = rec[:n-1] // tolerate CRLF line ends
+	}
+	for i := 0; ; {
+		if i < len(rec) && rec[i] == '"' {
+			var field []byte
+			j, escaped := i+1, false
+			for {
+				k := bytes.IndexByte(rec[j:], '"')
+				if k < 0 {
+					return nil, fmt.Errorf("field %d: missing closing quote", len(p.fields)+1)
+				}
+				j += k
+				if j+1 < len(rec) && rec[j+1] == '"' {
+					escaped = true
+					j += 2
+					continue
+				}
+				break
+			}
+			field = rec[i+1 : j]
+			if escaped {
+				field = bytes.ReplaceAll(field, []byte(`""`), []byte(`"`))
+			}
+			p.fields = append(p.fields, field)
+			i = j + 1
+			if i == len(rec) {
+				return p.fields, nil
+			}
+			if rec[i] != ',' {
+				return nil, fmt.Errorf("field %d: text after closing quote", len(p.fields))
+			}
+			i++
+			continue
+		}
+		k := bytes.IndexByte(rec[i:], ',')
+		end := len(rec)
+		if k >= 0 {
+			end = i + k
+		}
+		field := rec[i:end]
+		if bytes.IndexByte(field, '"') >= 0 {
+			return nil, fmt.Errorf("field %d: quote in unquoted field", len(p.fields)+1)
+		}
+		p.fields = append(p.fields, field)
+		if k < 0 {
+			return p.fields, nil
+		}
+		i = end + 1
+	}
+}
+
+const numFields = 10
+
+func (p *csvParser) parse(rec []byte) (entry, error) {
+	f, err := p.split(rec)
+	if err != nil {
+		return entry{}, err
+	}
+	if len(f) != numFields {
+		return entry{}, fmt.Errorf("%d fields, want %d", len(f), numFields)
+	}
+	return checkFields(f[0], f[1], f[2], f[4], f[5], f[6], f[9])
+}
+
+// checkFields validates the fields of one line and returns its entry.
+// The checks are strict so that garbage (a half-written block) is not taken
+// for a result.
+func checkFields(file, row, status, httpStatus, attempts, latency, hash []byte) (entry, error) {
+	e := entry{file: file}
+	var ok bool
+	if e.row, ok = parseInt(row); !ok || e.row < 1 {
+		return entry{}, fmt.Errorf("row %q: not a positive integer", row)
+	}
+	if e.status = statusCode(status); e.status == 0 {
+		return entry{}, fmt.Errorf("status %q: unknown", status)
+	}
+	if len(httpStatus) > 0 {
+		if _, ok := parseInt(httpStatus); !ok {
+			return entry{}, fmt.Errorf("http_status %q: not an integer", httpStatus)
+		}
+	}
+	if _, ok := parseInt(attempts); !ok {
+		return entry{}, fmt.Errorf("attempts %q: not an integer", attempts)
+	}
+	if _, ok := parseInt(latency); !ok {
+		return entry{}, fmt.Errorf("latency_ms %q: not an integer", latency)
+	}
+	if e.hash, e.hasHash, ok = parseHash(hash); !ok {
+		return entry{}, fmt.Errorf("row_hash %q: not 16 hex digits", hash)
+	}
+	return e, nil
+}
+
+// jsonLine is one NDJSON report line as read back. Pointers tell a
+// missing key from a zero value.
+type jsonLine struct {
+	File      *string `json:"file"`
+	Row       *int64  `json:"row"`
+	Status    *string `json:"status"`
+	HTTP      *int64  `json:"http_status"`
+	Attempts  *int64  `json:"attempts"`
+	LatencyMS *int64  `json:"latency_ms"`
+	RowHash   string  `json:"row_hash"`
+}
+
+func parseNDJSON(rec []byte) (entry, error) {
+	var l jsonLine
+	if err := json.Unmarshal(rec, &l); err != nil {
+		return entry{}, err
+	}
+	switch {
+	case l.File == nil:
+		return entry{}, errors.New(`missing "file"`)
+	case l.Row == nil:
+		return entry{}, errors.New(`missing "row"`)
+	case l.Status == nil:
+		return entry{}, errors.New(`missing "status"`)
+	case l.Attempts == nil:
+		return entry{}, errors.New(`missing "attempts"`)
+	case l.LatencyMS == nil:
+		return entry{}, errors.New(`missing "latency_ms"`)
+	}
+	if *l.Row < 1 {
+		return entry{}, fmt.Errorf("row %d: not a positive integer", *l.Row)
+	}
+	e := entry{file: []byte(*l.File), row: *l.Row}
+	if e.status = statusCode([]byte(*l.Status)); e.status == 0 {
+		return entry{}, fmt.Errorf("status %q: unknown", *l.Status)
+	}
+	var ok bool
+	if e.hash, e.hasHash, ok = parseHash([]byte(l.RowHash)); !ok {
+		return entry{}, fmt.Errorf("row_hash %q: not 16 hex digits", l.RowHash)
+	}
+	return e, nil
+}
+
+// scanResult is what a walk over a report found.
+type scanResult struct {
+	keep     int64 // length of the prefix that holds only whole, valid lines
+	torn     bool  // a torn or unparsable last line was ignored
+	tornLine int   // its line number
+}
+
+// scanReport walks a report and passes each valid data line to add (which
+// may be nil) in file order. The rules, shared by ReadCheckpoint and
+// append mode so that both see the same file:
+//
+//   - the first line must be ours: the CSV header, or an NDJSON report line;
+//     if it is not, ErrNotReport, so a foreign file is never truncated. A
+//     first line without '\n' that is a prefix of ours is a torn start.
+//   - a last line without '\n', or a last line that does not parse, is torn:
+//     ignored, and excluded from keep.
+//   - any other line that does not parse is an ErrBadLine at its line.
+func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanResult, error) {
+	var (
+		res    scanResult
+		parser csvParser
+		sc     = newRecordScanner(r, !ndjson)
+	)
+	tornAt := func(rec record) error {
+		res.torn, res.tornLine, res.keep = true, rec.line, rec.off
+		return nil
+	}
+	parse := func(rec record) (entry, error) {
+		if ndjson {
+			return parseNDJSON(rec.data)
+		}
+		return parser.parse(rec.data)
+	}
+	visit := func(rec record, last bool) error {
+		if rec.off == 0 {
+			return visitFirst(rec, path, ndjson, &res, add, tornAt)
+		}
+		if !rec.terminated {
+			return tornAt(rec)
+		}
+		e, err := parse(rec)
+		if err != nil {
+			if last {
+				return tornAt(rec)
+			}
+			return &LineError{Path: path, Line: rec.line, Err: fmt.Errorf("%w: %v", ErrBadLine, err)}
+		}
+		if add != nil {
+			add(e)
+		}
+		res.keep = rec.end
+		return nil
+	}
+
+	var (
+		prev    record
+		prevBuf []byte
+		have    bool
+	)
+	for {
+		rec, err := sc.next()
+		if errors.Is(err, io.EOF) {
+			if have {
+				return res, visit(prev, true)
+			}
+			return res, nil
+		}
+		if err != nil {
+			var le *LineError
+			if errors.As(err, &le) {
+				le.Path = path
+				return res, le
+			}
+			return res, fmt.Errorf("read %s: %w", path, err)
+		}
+		if have {
+			if err := visit(prev, false); err != nil {
+				return res, err
+			}
+		}
+		prevBuf = append(prevBuf[:0], rec.data...)
+		prev, prev.data, have = rec, prevBuf, true
+	}
+}
+
+// visitFirst checks the first line of a report (see scanReport).
+func visitFirst(rec record, path string, ndjson bool, res *scanResult, add func(entry), tornAt func(record) error) error {
+	if !ndjson {
+		line := string(bytes.TrimSuffix(rec.data, []byte{'\r'}))
+		switch {
+		case line == Header && rec.terminated:
+			res.keep = rec.end
+			return nil
+		case !rec.terminated && strings.HasPrefix(Header, line):
+			return tornAt(rec)
+		}
+		return &LineError{Path: path, Line: 1, Err: fmt.Errorf("%w: the first line is not the CSV header %q", ErrNotReport, Header)}
+	}
+	const start = `{"file":`
+	e, err := parseNDJSON(rec.data)
+	if err != nil {
+		n := min(len(rec.data), len(start))
+		if !rec.terminated && string(rec.data[:n]) == start[:n] {
+			return tornAt(rec)
+		}
+		return &LineError{Path: path, Line: 1, Err: fmt.Errorf("%w: %v", ErrNotReport, err)}
+	}
+	if !rec.terminated {
+		return tornAt(rec)
+	}
+	if add != nil {
+		add(e)
+	}
+	res.keep = rec.end
+	return nil
+}
