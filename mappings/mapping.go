@@ -1,33 +1,131 @@
 package mappings
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"sync"
 	"time"
 
+	_ "time/tzdata" // zones must resolve on machines without a zoneinfo database
+
+	"afimport/mappings/timefmt"
 	"afimport/readers"
 )
 
-// Mapping is a loaded, checked mapping. It is safe for concurrent use.
-//
-// PLACEHOLDER: the real implementation replaces this file.
+// DedupMode says whether Apply derives a customer_dedup_id for rows whose
+// mapping does not supply one.
+type DedupMode string
+
+const (
+	// DedupAuto derives customer_dedup_id from the row's body (the default).
+	DedupAuto DedupMode = "auto"
+	// DedupNone sends customer_dedup_id only when the mapping maps it.
+	DedupNone DedupMode = "none"
+)
+
+// Mapping is a loaded, checked and compiled mapping. It is immutable after
+// Load/Parse and safe for concurrent use by any number of goroutines.
 type Mapping struct {
+	// Name is the file name the mapping was loaded from (or the name given
+	// to Parse); it prefixes every ConfigError.
+	Name          string
 	AppID         string
 	Endpoint      Endpoint
 	TimezoneName  string         // IANA name of the app's timezone
 	Timezone      *time.Location // the app's timezone (default UTC)
 	InputTimezone *time.Location // zone for timestamps without an offset (default UTC)
+	Dedup         DedupMode
+
+	columns []string // projected source columns, in first-use order
+	fields  []*field // compiled field plans, in file order
+
+	// root is the body's emission plan: the top-level object with its
+	// members in the spec's table order for the endpoint.
+	root *node
+	// userID, required: slots checked per row after evaluation.
+	cuidSlot, afidSlot int // -1 when not mapped
+	requiredSlot       int // event_name (events) or event_url (visits); -1 when unmapped
+	requiredName       string
+	timestampSlot      int // -1 when not mapped
+	dedupSlot          int // -1 when customer_dedup_id is not mapped
+
+	// dedupPrefix is "app_id\nendpoint\n": the derived dedup id hashes it
+	// followed by the body without customer_dedup_id.
+	dedupPrefix []byte
+
+	pool sync.Pool // *state
+}
+
+// field is one compiled target: where its value comes from and how it is
+// coerced, normalized and validated. Fields never change after compile.
+type field struct {
+	target  string     // as written in the mapping, e.g. "event_value.custom_parameters.plan"
+	tk      targetKind // what the target is
+	slot    int        // index of this field's output in state.slots
+	src     sourceKind
+	col     int    // column index for srcColumn
+	colName string // column name for errors ("" for constants)
+	konst   readers.Value
+	tmpl    []tmplPart
+
+	typ         valueType
+	hash        hashKind
+	region      string // default region, upper-case; "" when none
+	regionCol   int    // column index of region_column; -1 when none
+	optional    bool
+	hasDefault  bool
+	def         readers.Value
+	omitInvalid bool
+	ts          *timefmt.Parser
+
+	// pre is the encoded JSON of a constant that does not depend on the row,
+	// computed once at compile time; nil otherwise.
+	pre []byte
+	// preTS is the timestamp of a precomputed constant timestamp field.
+	preTS int64
 }
 
 // Load reads and checks a mapping file. Its error is ConfigErrors when the
-// file was read but is wrong.
-func Load(path string) (*Mapping, error) { return nil, errors.New("not implemented") }
+// file was read but is wrong, and the *os.PathError of the read otherwise.
+func Load(path string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read mapping: %w", err)
+	}
+	return Parse(data, path)
+}
 
-// Columns lists the source columns the mapping reads, in the order Apply
-// expects their values.
-func (m *Mapping) Columns() []string { return nil }
+// Parse checks and compiles a mapping held in memory; name is used in error
+// messages. Its error, when not nil, is always ConfigErrors holding every
+// problem found, in file order.
+func Parse(data []byte, name string) (*Mapping, error) {
+	c := &compiler{name: name}
+	m := c.compile(data)
+	if len(c.errs) > 0 {
+		return nil, c.sortedErrors()
+	}
+	return m, nil
+}
 
-// Apply maps one row (values aligned with Columns) into a payload. Its
-// error is a *FieldError.
+// Columns lists every source column the mapping reads (column:, template
+// placeholders and region_column), each once, in order of first use in the
+// file. Apply expects its values aligned with this slice. The caller must
+// not modify the returned slice.
+func (m *Mapping) Columns() []string { return m.columns }
+
+// Apply maps one row into a payload. values must be aligned with Columns.
+// Apply returns a payload or an error, never both; the error is always a
+// *FieldError naming the target, the column and the rule, never the value.
+// Apply is safe for concurrent use.
 func (m *Mapping) Apply(values []readers.Value) (*Payload, error) {
-	return nil, errors.New("not implemented")
+	if len(values) != len(m.columns) {
+		return nil, &FieldError{Rule: "columns", Err: fmt.Errorf("row has %d values, the mapping reads %d columns", len(values), len(m.columns))}
+	}
+	st := m.getState()
+	defer m.pool.Put(st)
+	p, ferr := m.apply(values, st)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return p, nil
 }

@@ -1,0 +1,628 @@
+package mappings
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
+
+	"afimport/mappings/pii"
+	"afimport/readers"
+)
+
+// ErrRequired is the error of a FieldError with rule "required": the
+// field's source is missing and the field is neither optional nor has a
+// default.
+var ErrRequired = errors.New("a value is required and the source is missing or empty")
+
+// Rule sentences. They are fixed texts on purpose: a FieldError must never
+// carry the value it refused.
+var (
+	errUserID      = errors.New("user_id needs customer_user_id or appsflyer_id")
+	errUTF8        = errors.New("text is not valid UTF-8")
+	errType        = errors.New("the source's kind does not fit the field's type")
+	errCUIDLen     = errors.New("must be 1 to 64 characters")
+	errEventName   = errors.New("must not contain @ = + or -")
+	errEventLen    = errors.New("must be 1 to 64 characters")
+	errNumber      = errors.New("not a finite decimal number")
+	errInteger     = errors.New("not an integral number")
+	errBoolean     = errors.New("not a boolean (true, false, 1 or 0)")
+	errJSON        = errors.New("not valid JSON")
+	errObject      = errors.New("not a JSON object")
+	errCurrency    = errors.New("not an ISO-4217 currency code")
+	errURL         = errors.New("not an absolute http(s) URL")
+	errRefURL      = errors.New("not an absolute URL")
+	errURLLen      = errors.New("longer than 4096 characters")
+	errIP          = errors.New("not an IPv4 or IPv6 address (max 46 characters)")
+	errUALen       = errors.New("longer than 1024 characters")
+	errTimestamp   = errors.New("not a timestamp in the declared format")
+	errTSRange     = errors.New("timestamp outside 1970-01-01 .. 9999-12-31")
+	errSHA256      = errors.New("not a SHA-256 hex digest (64 hex digits)")
+	errEmail       = errors.New("not an email address")
+	errPhone       = errors.New("not a valid phone number for its region")
+	errRegion      = errors.New("no usable region for the phone number")
+	errName        = errors.New("not a usable name")
+	errHashBroken  = errors.New("normalized value did not hash to 64 hex digits")
+	errEmptyString = errors.New("must not be empty")
+)
+
+// slot is one field's encoded output inside state.vals.
+type slot struct {
+	start, end int
+	ok         bool
+}
+
+// state is the per-Apply scratch, pooled so a row allocates only its
+// payload. It never escapes Apply.
+type state struct {
+	slots []slot
+	vals  []byte // encoded JSON values of every field, back to back
+	body  []byte // dedupPrefix followed by the body being built
+	tmp   []byte // template expansion
+}
+
+func (m *Mapping) getState() *state {
+	st := m.pool.Get().(*state)
+	st.vals, st.body, st.tmp = st.vals[:0], st.body[:0], st.tmp[:0]
+	return st
+}
+
+func (f *field) fail(rule string, err error) *FieldError {
+	return &FieldError{Field: f.target, Column: f.colName, Rule: rule, Err: err}
+}
+
+func (m *Mapping) apply(values []readers.Value, st *state) (*Payload, *FieldError) {
+	var ts int64
+	hasTS := false
+	for _, f := range m.fields {
+		s := &st.slots[f.slot]
+		s.ok = false
+		start := len(st.vals)
+		if f.pre != nil {
+			st.vals = append(st.vals, f.pre...)
+			*s = slot{start: start, end: len(st.vals), ok: true}
+			if f.tk == tTimestamp {
+				ts, hasTS = f.preTS, true
+			}
+			continue
+		}
+		v, missing, ferr := m.source(f, values, st)
+		if ferr != nil {
+			if f.omitInvalid {
+				continue
+			}
+			return nil, ferr
+		}
+		if missing {
+			switch {
+			case f.hasDefault:
+				v = f.def
+			case f.optional:
+				continue
+			default:
+				return nil, f.fail("required", ErrRequired)
+			}
+		}
+		out, t, ferr := m.encode(f, st.vals, v, values)
+		if ferr != nil {
+			if f.omitInvalid {
+				continue
+			}
+			return nil, ferr
+		}
+		st.vals = out
+		*s = slot{start: start, end: len(st.vals), ok: true}
+		if f.tk == tTimestamp {
+			ts, hasTS = t, true
+		}
+	}
+	if !m.present(st, m.cuidSlot) && !m.present(st, m.afidSlot) {
+		return nil, &FieldError{Field: "user_id", Rule: "user_id", Err: errUserID}
+	}
+	if !m.present(st, m.requiredSlot) {
+		f := m.fields[m.requiredSlot]
+		return nil, &FieldError{Field: m.requiredName, Column: f.colName, Rule: "required", Err: ErrRequired}
+	}
+
+	// The body is built right after dedupPrefix so the derived id hashes
+	// one contiguous slice.
+	b := append(st.body, m.dedupPrefix...)
+	bodyStart := len(b)
+	b = append(b, '{')
+	dedupAt, dedupMapped := -1, false
+	for _, n := range m.root.children {
+		if n.dedup {
+			if m.present(st, n.slot) {
+				dedupMapped = true
+				b = emit(b, n, st)
+			} else {
+				dedupAt = len(b) - bodyStart
+			}
+			continue
+		}
+		b = emit(b, n, st)
+	}
+	b = append(b, '}')
+	st.body = b
+
+	p := &Payload{Timestamp: ts, HasTimestamp: hasTS}
+	body := b[bodyStart:]
+	switch {
+	case dedupMapped:
+		p.Body = append([]byte(nil), body...)
+		s := st.slots[m.dedupSlot]
+		// The slot holds a JSON string; customer_dedup_id is text without
+		// characters that need escaping in every sane export, but unquote
+		// properly anyway.
+		p.DedupID = jsonStringValue(st.vals[s.start:s.end])
+	case m.Dedup == DedupAuto:
+		sum := sha256.Sum256(b)
+		var id [32]byte
+		hex.Encode(id[:], sum[:16])
+		const key = `,"customer_dedup_id":"`
+		out := make([]byte, 0, len(body)+len(key)+len(id)+1)
+		out = append(out, body[:dedupAt]...)
+		out = append(out, key...)
+		out = append(out, id[:]...)
+		out = append(out, '"')
+		out = append(out, body[dedupAt:]...)
+		p.Body = out
+		p.DedupID = string(id[:])
+	default:
+		p.Body = append([]byte(nil), body...)
+	}
+	return p, nil
+}
+
+func (m *Mapping) present(st *state, slot int) bool {
+	return slot >= 0 && st.slots[slot].ok
+}
+
+// emit appends one member (with its leading comma) when it has a value;
+// an object whose members are all absent is dropped whole.
+func emit(dst []byte, n *node, st *state) []byte {
+	mark := len(dst)
+	if n.object {
+		if dst[len(dst)-1] != '{' {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, n.key...)
+		dst = append(dst, '{')
+		inner := len(dst)
+		for _, ch := range n.children {
+			dst = emit(dst, ch, st)
+		}
+		if len(dst) == inner {
+			return dst[:mark]
+		}
+		return append(dst, '}')
+	}
+	if n.slot < 0 || !st.slots[n.slot].ok {
+		return dst
+	}
+	s := st.slots[n.slot]
+	if dst[len(dst)-1] != '{' {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, n.key...)
+	return append(dst, st.vals[s.start:s.end]...)
+}
+
+// isMissing is the spec of "missing": null, or text empty after trimming.
+func isMissing(v readers.Value) bool {
+	switch v.Kind {
+	case readers.KindNull:
+		return true
+	case readers.KindString, readers.KindNumber:
+		return strings.TrimSpace(v.S) == ""
+	case readers.KindJSON:
+		s := strings.TrimSpace(v.S)
+		return s == "" || s == "null"
+	}
+	return false
+}
+
+// source reads the field's raw value: a column, the constant, or the
+// expanded template (missing when any placeholder is missing).
+func (m *Mapping) source(f *field, values []readers.Value, st *state) (readers.Value, bool, *FieldError) {
+	var v readers.Value
+	switch f.src {
+	case srcColumn:
+		v = values[f.col]
+	case srcConst:
+		v = f.konst
+	case srcTemplate:
+		b := st.tmp[:0]
+		for _, p := range f.tmpl {
+			if p.col < 0 {
+				b = append(b, p.lit...)
+				continue
+			}
+			pv := values[p.col]
+			if isMissing(pv) {
+				st.tmp = b
+				return v, true, nil
+			}
+			s, ferr := m.text(f, pv)
+			if ferr != nil {
+				st.tmp = b
+				return v, false, ferr
+			}
+			b = append(b, s...)
+		}
+		st.tmp = b
+		v = readers.String(string(b))
+	}
+	return v, isMissing(v), nil
+}
+
+// text coerces a value to trimmed text for string-typed targets: strings
+// and numbers as written, booleans as true/false, instants as RFC 3339 in
+// UTC. Nested JSON is not text.
+func (m *Mapping) text(f *field, v readers.Value) (string, *FieldError) {
+	switch v.Kind {
+	case readers.KindString, readers.KindNumber:
+		s := strings.TrimSpace(v.S)
+		if !utf8.ValidString(s) {
+			return "", f.fail("utf8", errUTF8)
+		}
+		return s, nil
+	case readers.KindBool:
+		if v.B {
+			return "true", nil
+		}
+		return "false", nil
+	case readers.KindTime:
+		return m.instant(v).UTC().Format(time.RFC3339Nano), nil
+	}
+	return "", f.fail("type", errType)
+}
+
+// instant returns the moment of a KindTime value. A naive value's wall
+// clock is read in InputTimezone; see wallClock for DST.
+func (m *Mapping) instant(v readers.Value) time.Time {
+	if !v.Naive {
+		return v.T
+	}
+	return wallClock(v.T, m.InputTimezone)
+}
+
+// wallClock reads the wall clock of w (held in UTC) in loc.
+//
+// DST: a wall clock that happens twice (the fall-back overlap) is the
+// first of the two instants, the one with the earlier offset still in
+// force (time.Date's choice). A wall clock that never happens (the
+// spring-forward gap) is read with the offset in force before the gap, so
+// 02:30 on a New York spring-forward day becomes 03:30 EDT, as in
+// java.time and Python's fold=0. time.Date alone would move it backwards.
+func wallClock(w time.Time, loc *time.Location) time.Time {
+	y, mo, d := w.Date()
+	h, mi, s := w.Clock()
+	t := time.Date(y, mo, d, h, mi, s, w.Nanosecond(), loc)
+	if t.Hour() == h && t.Minute() == mi && t.Day() == d {
+		return t
+	}
+	_, before := w.Add(-24 * time.Hour).In(loc).Zone()
+	return w.Add(-time.Duration(before) * time.Second).In(loc)
+}
+
+// encode appends the field's JSON value for v (not missing) to dst and
+// validates it against the target's rule. ts is set for timestamps.
+func (m *Mapping) encode(f *field, dst []byte, v readers.Value, values []readers.Value) ([]byte, int64, *FieldError) {
+	switch f.tk {
+	case tTimestamp:
+		return m.encodeTimestamp(f, dst, v)
+	case tEventRevenue:
+		out, ferr := encodeNumber(f, dst, v, f.typ)
+		return out, 0, ferr
+	case tEventValue:
+		out, ferr := encodeJSON(f, dst, v, true)
+		return out, 0, ferr
+	case tEventValuePath:
+		out, ferr := m.encodeAny(f, dst, v)
+		return out, 0, ferr
+	}
+	if f.tk.hashed() {
+		out, ferr := m.encodeHashed(f, dst, v, values)
+		return out, 0, ferr
+	}
+	s, ferr := m.text(f, v)
+	if ferr != nil {
+		return dst, 0, ferr
+	}
+	switch f.tk {
+	case tCUID:
+		if n := utf8.RuneCountInString(s); n < 1 || n > 64 {
+			return dst, 0, f.fail("max_length", errCUIDLen)
+		}
+	case tAFID, tDedup:
+		if s == "" {
+			return dst, 0, f.fail("required", errEmptyString)
+		}
+	case tEventName:
+		if n := utf8.RuneCountInString(s); n < 1 || n > 64 {
+			return dst, 0, f.fail("max_length", errEventLen)
+		}
+		if strings.ContainsAny(s, "@=+-") {
+			return dst, 0, f.fail("event_name", errEventName)
+		}
+	case tCurrency:
+		u, err := currency.ParseISO(s)
+		if err != nil || len(s) != 3 {
+			return dst, 0, f.fail("currency", errCurrency)
+		}
+		s = u.String()
+	case tEventURL:
+		if utf8.RuneCountInString(s) > 4096 {
+			return dst, 0, f.fail("max_length", errURLLen)
+		}
+		if !validURL(s, true) {
+			return dst, 0, f.fail("url", errURL)
+		}
+	case tReferrer:
+		if !validURL(s, false) {
+			return dst, 0, f.fail("url", errRefURL)
+		}
+	case tIP:
+		if len(s) > 46 {
+			return dst, 0, f.fail("ip", errIP)
+		}
+		if _, err := netip.ParseAddr(s); err != nil {
+			return dst, 0, f.fail("ip", errIP)
+		}
+	case tUserAgent:
+		if utf8.RuneCountInString(s) > 1024 {
+			return dst, 0, f.fail("max_length", errUALen)
+		}
+	}
+	return appendJSONString(dst, s), 0, nil
+}
+
+func (m *Mapping) encodeTimestamp(f *field, dst []byte, v readers.Value) ([]byte, int64, *FieldError) {
+	var t time.Time
+	switch v.Kind {
+	case readers.KindTime:
+		t = m.instant(v)
+	case readers.KindString, readers.KindNumber:
+		s := strings.TrimSpace(v.S)
+		if !utf8.ValidString(s) {
+			return dst, 0, f.fail("utf8", errUTF8)
+		}
+		if f.ts == nil {
+			return dst, 0, f.fail("timestamp", errTimestamp)
+		}
+		var err error
+		if t, err = f.ts.Parse(s); err != nil {
+			return dst, 0, f.fail("timestamp", errTimestamp)
+		}
+	default:
+		return dst, 0, f.fail("timestamp", errType)
+	}
+	// UnixMilli overflows silently outside ±292 million years; the year
+	// check keeps such instants from wrapping into the valid range.
+	if y := t.Year(); y < 1970 || y > 9999 {
+		return dst, 0, f.fail("timestamp", errTSRange)
+	}
+	ms := t.UnixMilli()
+	if ms < 0 || ms > 253402300799999 {
+		return dst, 0, f.fail("timestamp", errTSRange)
+	}
+	return strconv.AppendInt(dst, ms, 10), ms, nil
+}
+
+func (m *Mapping) encodeHashed(f *field, dst []byte, v readers.Value, values []readers.Value) ([]byte, *FieldError) {
+	s, ferr := m.text(f, v)
+	if ferr != nil {
+		return dst, ferr
+	}
+	if isHex64(s) {
+		// Already a digest (possibly hashed upstream): pass it through,
+		// lower-cased.
+		dst = append(dst, '"')
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 'A' && c <= 'F' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		return append(dst, '"'), nil
+	}
+	var norm string
+	var err error
+	switch f.hash {
+	case hashNone:
+		return dst, f.fail("sha256", errSHA256)
+	case hashEmail:
+		if norm, err = pii.Email(s); err != nil {
+			return dst, f.fail("email", errEmail)
+		}
+	case hashPhone, hashPhoneE164:
+		region := m.region(f, values)
+		if f.hash == hashPhone {
+			norm, err = pii.Phone(s, region)
+		} else {
+			norm, err = pii.PhoneE164(s, region)
+		}
+		if err != nil {
+			if errors.Is(err, pii.ErrRegion) {
+				return dst, f.fail("region", errRegion)
+			}
+			return dst, f.fail("phone", errPhone)
+		}
+	case hashName:
+		if norm, err = pii.Name(s); err != nil {
+			return dst, f.fail("name", errName)
+		}
+	case hashSHA256:
+		norm = s
+	}
+	start := len(dst)
+	dst = append(dst, '"')
+	dst = pii.AppendSHA256Hex(dst, norm)
+	// Belt and braces: whatever pii returns, the body only ever carries
+	// what the spec's ^[a-fA-F0-9]{64}$ accepts.
+	if !isHex64(string(dst[start+1:])) {
+		return dst[:start], f.fail("sha256", errHashBroken)
+	}
+	return append(dst, '"'), nil
+}
+
+// region is the phone's default region for this row: region_column when
+// the row has one, else the mapping's region.
+func (m *Mapping) region(f *field, values []readers.Value) string {
+	if f.regionCol >= 0 && values != nil {
+		rv := values[f.regionCol]
+		if !isMissing(rv) && (rv.Kind == readers.KindString) {
+			r := strings.TrimSpace(rv.S)
+			if len(r) == 2 && isASCIILetter(r[0]) && isASCIILetter(r[1]) {
+				if r[0] >= 'a' || r[1] >= 'a' {
+					r = strings.ToUpper(r)
+				}
+				return r
+			}
+			return r // let pii refuse it as a region
+		}
+	}
+	return f.region
+}
+
+// encodeAny encodes an event_value member: with a declared type, that
+// type; without, the source's own kind.
+func (m *Mapping) encodeAny(f *field, dst []byte, v readers.Value) ([]byte, *FieldError) {
+	switch f.typ {
+	case typeString:
+		s, ferr := m.text(f, v)
+		if ferr != nil {
+			return dst, ferr
+		}
+		return appendJSONString(dst, s), nil
+	case typeNumber, typeInteger:
+		return encodeNumber(f, dst, v, f.typ)
+	case typeBoolean:
+		b, ok := parseBool(v)
+		if !ok {
+			return dst, f.fail("boolean", errBoolean)
+		}
+		return strconv.AppendBool(dst, b), nil
+	case typeJSON:
+		return encodeJSON(f, dst, v, false)
+	}
+	switch v.Kind {
+	case readers.KindNumber:
+		return encodeNumber(f, dst, v, typeNumber)
+	case readers.KindBool:
+		return strconv.AppendBool(dst, v.B), nil
+	case readers.KindJSON:
+		return encodeJSON(f, dst, v, false)
+	}
+	s, ferr := m.text(f, v)
+	if ferr != nil {
+		return dst, ferr
+	}
+	return appendJSONString(dst, s), nil
+}
+
+// parseBool accepts booleans, and true/false (any case) or 1/0 as text.
+func parseBool(v readers.Value) (bool, bool) {
+	switch v.Kind {
+	case readers.KindBool:
+		return v.B, true
+	case readers.KindString, readers.KindNumber:
+		s := strings.TrimSpace(v.S)
+		switch {
+		case s == "1" || strings.EqualFold(s, "true"):
+			return true, true
+		case s == "0" || strings.EqualFold(s, "false"):
+			return false, true
+		}
+	}
+	return false, false
+}
+
+func encodeNumber(f *field, dst []byte, v readers.Value, typ valueType) ([]byte, *FieldError) {
+	if v.Kind != readers.KindNumber && v.Kind != readers.KindString {
+		return dst, f.fail("number", errType)
+	}
+	s := strings.TrimSpace(v.S)
+	start := len(dst)
+	out, ok := appendNumber(dst, s)
+	if !ok {
+		return dst, f.fail("number", errNumber)
+	}
+	if typ == typeInteger {
+		out, ok = integral(out, start)
+		if !ok {
+			return dst, f.fail("integer", errInteger)
+		}
+	}
+	return out, nil
+}
+
+// integral rewrites the number at dst[start:] as an integer when it is one:
+// "5.00" -> "5", "1e3" -> "1000". Exponent forms go through float64 and
+// must stay within ±2^53, where every integer is exact.
+func integral(dst []byte, start int) ([]byte, bool) {
+	n := dst[start:]
+	if i := indexAny(n, "eE"); i >= 0 {
+		f, err := strconv.ParseFloat(string(n), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return dst, false
+		}
+		return strconv.AppendFloat(dst[:start], f, 'f', -1, 64), true
+	}
+	dot := indexAny(n, ".")
+	if dot < 0 {
+		return dst, true
+	}
+	for _, c := range n[dot+1:] {
+		if c != '0' {
+			return dst, false
+		}
+	}
+	return dst[:start+dot], true
+}
+
+func indexAny(b []byte, chars string) int {
+	for i, c := range b {
+		if strings.IndexByte(chars, c) >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// encodeJSON appends nested JSON from a KindJSON value or a string that
+// holds JSON, compacted; object requires a JSON object.
+func encodeJSON(f *field, dst []byte, v readers.Value, object bool) ([]byte, *FieldError) {
+	if v.Kind != readers.KindJSON && v.Kind != readers.KindString {
+		return dst, f.fail("json", errType)
+	}
+	s := strings.TrimSpace(v.S)
+	if !utf8.ValidString(s) {
+		return dst, f.fail("utf8", errUTF8)
+	}
+	if !validJSON(s) {
+		return dst, f.fail("json", errJSON)
+	}
+	if object && s[0] != '{' {
+		return dst, f.fail("object", errObject)
+	}
+	return appendCompactJSON(dst, s), nil
+}
+
+// jsonStringValue returns the text of an encoded JSON string.
+func jsonStringValue(b []byte) string {
+	s, err := strconv.Unquote(string(b))
+	if err != nil || !strings.ContainsRune(string(b), '\\') {
+		return string(b[1 : len(b)-1])
+	}
+	return s
+}
