@@ -134,19 +134,20 @@ func Check(t, now time.Time, loc *time.Location, skew time.Duration) (Verdict, t
 
 // Reason explains a verdict for the report, e.g.
 //
-//	late: deadline was 2026-11-27 00:30 America/New_York (EST), 1h12m ago
-//	future: timestamp 2026-11-28 10:00 America/New_York (EST) is 2h0m beyond now + 5m skew
+//	late: deadline was 2026-11-27 00:30 America/New_York (EST)
+//	future: timestamp 2026-11-28 10:00 America/New_York (EST) is beyond now + 5m skew
 //	in window: deadline 2026-11-27 00:30 America/New_York (EST), in 3h30m
 //
-// It holds timestamps only, never row data, so it is safe for reports.
+// Late and future reasons do not depend on now, so rows of one day share
+// one reason and a summary can count them together. It holds timestamps
+// only, never row data, so it is safe for reports.
 // It allocates; call it for rows you report, not on the hot path.
 func Reason(v Verdict, t, now, deadline time.Time, loc *time.Location, skew time.Duration) string {
 	switch v {
 	case Late:
-		return "late: deadline was " + formatWall(deadline, loc) + ", " + formatDuration(now.Sub(deadline)) + " ago"
+		return "late: deadline was " + formatWall(deadline, loc)
 	case Future:
-		return "future: timestamp " + formatWall(t, loc) + " is " + formatDuration(t.Sub(now.Add(skew))) +
-			" beyond now + " + formatDuration(skew) + " skew"
+		return "future: timestamp " + formatWall(t, loc) + " is beyond now + " + formatDuration(skew) + " skew"
 	case InWindow:
 		return "in window: deadline " + formatWall(deadline, loc) + ", in " + formatDuration(deadline.Sub(now))
 	}

@@ -215,19 +215,19 @@ func TestReason(t *testing.T) {
 	}{
 		{
 			"late", "America/New_York", "2026-11-26T15:00:00-05:00", "2026-11-27T01:42:00-05:00", 5 * time.Minute,
-			"late: deadline was 2026-11-27 00:30 America/New_York (EST), 1h12m ago",
+			"late: deadline was 2026-11-27 00:30 America/New_York (EST)",
 		},
 		{
 			"late by a millisecond", "America/New_York", "2026-11-26T15:00:00-05:00", "2026-11-27T00:30:00.001-05:00", 0,
-			"late: deadline was 2026-11-27 00:30 America/New_York (EST), 1ms ago",
+			"late: deadline was 2026-11-27 00:30 America/New_York (EST)",
 		},
 		{
 			"future", "America/New_York", "2026-11-28T10:00:00-05:00", "2026-11-28T07:55:00-05:00", 5 * time.Minute,
-			"future: timestamp 2026-11-28 10:00 America/New_York (EST) is 2h0m beyond now + 5m skew",
+			"future: timestamp 2026-11-28 10:00 America/New_York (EST) is beyond now + 5m skew",
 		},
 		{
 			"future with seconds", "UTC", "2026-11-28T10:00:07.25Z", "2026-11-28T10:00:00Z", 0,
-			"future: timestamp 2026-11-28 10:00:07.25 UTC is 7.25s beyond now + 0s skew",
+			"future: timestamp 2026-11-28 10:00:07.25 UTC is beyond now + 0s skew",
 		},
 		{
 			"in window", "Asia/Kathmandu", "2026-06-15T12:00:00+05:45", "2026-06-15T21:00:00+05:45", time.Minute,
@@ -236,12 +236,12 @@ func TestReason(t *testing.T) {
 		{
 			// The gap deadline shows the wall clock the zone jumped to.
 			"late in a gap", "America/Havana", "2026-03-07T12:00:00-05:00", "2026-03-08T01:10:00-04:00", 0,
-			"late: deadline was 2026-03-08 01:00 America/Havana (CDT), 10m ago",
+			"late: deadline was 2026-03-08 01:00 America/Havana (CDT)",
 		},
 		{
 			// In an overlap the abbreviation tells the two 00:30s apart.
 			"late in an overlap", "America/Havana", "2026-10-31T12:00:00-04:00", "2026-11-01T00:10:00-05:00", 0,
-			"late: deadline was 2026-11-01 00:30 America/Havana (CDT), 40m ago",
+			"late: deadline was 2026-11-01 00:30 America/Havana (CDT)",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
