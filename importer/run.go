@@ -72,6 +72,15 @@ type Options struct {
 	// MapWorkers maps rows in parallel (default GOMAXPROCS).
 	MapWorkers int
 
+	// Preflight reads the inputs once before sending (files only, not
+	// standard input) to count the sendable rows per deadline, refuse a
+	// changed input before anything is sent, and warn when the run would
+	// outlast a deadline at Rate.
+	Preflight bool
+	// OrderByDeadline sends rows with the nearest deadline first (one
+	// pass over the inputs per deadline); implies Preflight.
+	OrderByDeadline bool
+
 	Checkpoint Checkpoint
 	Logger     *slog.Logger
 	Stats      *Stats
@@ -118,6 +127,18 @@ type run struct {
 	stopCtx   context.Context
 	fatal     error
 	fatalMu   sync.Mutex
+
+	// passes orders sending by deadline (nil: one pass in input order).
+	passes *plan
+	pass   int
+
+	// collector state, kept across passes
+	reasons   map[string]int64
+	run400    int
+	last400   string
+	warned400 bool
+	bytesBase int64 // progress bytes of earlier passes
+	dryPlan   *plan // a dry run's sendable rows per deadline, for the warning
 }
 
 func newRun(o Options) (*run, error) {
@@ -167,6 +188,8 @@ func newRun(o Options) (*run, error) {
 	r := &run{opts: o, m: o.Mapping, loc: loc, now: o.Now, stats: o.Stats, log: o.Logger,
 		pacer: newPacer(o.Rate, o.Burst, time.Now)}
 	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}}
+	r.reasons = map[string]int64{}
+	r.dryPlan = newPlan()
 	var total int64
 	for _, in := range o.Inputs {
 		if fi, err := os.Stat(in); in != "-" && err == nil {
@@ -228,6 +251,49 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 		}
 	}()
 
+	if r.canPreflight() {
+		plan := r.preflight(ctx)
+		r.warnDeadlines(plan)
+		if r.opts.OrderByDeadline && !r.opts.DryRun {
+			r.passes = plan.order()
+		}
+	}
+	npass := 1
+	if r.passes != nil {
+		// One pass per deadline, nearest first, then the rows without a
+		// timestamp (always in the window). Each pass re-reads the inputs,
+		// which keeps memory flat; reading is cheap next to sending.
+		npass = len(r.passes.deadlines) + 1
+		if total := r.stats.bytesTotal.Load(); total > 0 {
+			r.stats.bytesTotal.Store(total * int64(npass))
+		}
+	}
+	for pass := range npass {
+		if ctx.Err() != nil || r.fatalErr() != nil {
+			break
+		}
+		r.pass = pass
+		r.pipeline(ctx, sendCtx)
+	}
+	if ctx.Err() != nil {
+		r.summary.Interrupted = true
+	}
+	if r.opts.DryRun {
+		r.warnDeadlines(r.dryPlan)
+	}
+	r.summary.Reasons = topReasons(r.reasons, 10)
+	r.summary.Finished = time.Now()
+	r.summary.Retries = r.stats.retries.Load()
+	r.summary.Seen429 = r.stats.seen429.Load()
+	if r.aborted.Load() {
+		r.summary.Aborted, _ = r.stopCause.Load().(string)
+	}
+	return &r.summary, r.fatalErr()
+}
+
+// pipeline reads every input once: producer -> mappers -> senders ->
+// collector, with bounded channels so a slow API slows the reader.
+func (r *run) pipeline(ctx, sendCtx context.Context) {
 	rowsCh := make(chan []readers.Row, 4)
 	sendCh := make(chan sendJob, r.opts.Concurrency)
 	outCh := make(chan []outcome, 64)
@@ -267,16 +333,6 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 
 	r.collect(outCh)
 	producers.Wait()
-	if ctx.Err() != nil {
-		r.summary.Interrupted = true
-	}
-	r.summary.Finished = time.Now()
-	r.summary.Retries = r.stats.retries.Load()
-	r.summary.Seen429 = r.stats.seen429.Load()
-	if r.aborted.Load() {
-		r.summary.Aborted, _ = r.stopCause.Load().(string)
-	}
-	return &r.summary, r.fatalErr()
 }
 
 // halt stops all sending; cause is reported on rows not sent.
@@ -309,15 +365,17 @@ func (r *run) fatalErr() error {
 // cancellation it stops reading; after an abort it keeps reading so that
 // every row still gets its line (not_sent).
 func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
-	var doneBefore int64 // bytes of the files already finished
+	doneBefore := r.bytesBase // bytes of the files (and passes) already finished
+	defer func() { r.bytesBase = doneBefore }()
 	for i, path := range r.opts.Inputs {
 		if ctx.Err() != nil || r.fatalErr() != nil {
 			return
 		}
 		var rd readers.Reader
 		var err error
-		if i == 0 {
+		if i == 0 && (r.first != nil || r.firstErr != nil) {
 			rd, err = r.first, r.firstErr
+			r.first, r.firstErr = nil, nil
 		} else {
 			rd, err = r.opts.Open(path, r.opts.ReaderOptions)
 		}
@@ -367,10 +425,15 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 }
 
 func (r *run) fileFailed(path string, err error) {
-	r.log.Error("input failed", "file", path, "err", err)
 	r.fatalMu.Lock()
+	defer r.fatalMu.Unlock()
+	for _, f := range r.summary.FailedFiles {
+		if f.File == path {
+			return // seen in an earlier pass
+		}
+	}
+	r.log.Error("input failed", "file", path, "err", err)
 	r.summary.FailedFiles = append(r.summary.FailedFiles, FileError{File: path, Err: err.Error()})
-	r.fatalMu.Unlock()
 }
 
 // mapRows turns rows into final outcomes or send jobs.
@@ -379,6 +442,9 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 		outs := make([]outcome, 0, len(rows))
 		for i := range rows {
 			o, job, send := r.mapRow(&rows[i])
+			if r.passes != nil && !r.passes.belongs(r.pass, o.deadline, job.deadline, send) {
+				continue
+			}
 			if !send {
 				outs = append(outs, o)
 				continue
@@ -533,13 +599,8 @@ func (r *run) notSentAfter(res Result, last Response) outcome {
 
 // collect is the single writer of results and of the summary.
 func (r *run) collect(in <-chan []outcome) {
-	reasons := map[string]int64{}
 	const maxReasons = 10000
-	var (
-		run400    int
-		last400   string
-		warned400 bool
-	)
+	reasons := r.reasons
 	for outs := range in {
 		for i := range outs {
 			o := &outs[i]
@@ -552,29 +613,36 @@ func (r *run) collect(in <-chan []outcome) {
 				}
 			}
 			if o.Status == StatusRejected && o.HTTPStatus == 400 {
-				if o.Reason == last400 {
-					run400++
+				if o.Reason == r.last400 {
+					r.run400++
 				} else {
-					last400, run400 = o.Reason, 1
+					r.last400, r.run400 = o.Reason, 1
 				}
-				if run400 >= 100 && !warned400 {
-					warned400 = true
+				if r.run400 >= 100 && !r.warned400 {
+					r.warned400 = true
 					w := fmt.Sprintf("100 rows in a row were rejected with the same 400 (%q): likely a mapping bug", o.Reason)
 					r.summary.Warnings = append(r.summary.Warnings, w)
 					r.log.Warn(w)
 				}
 			} else if o.Status != StatusRejected {
-				run400 = 0
+				r.run400 = 0
 			}
-			if stillSendable(o) && (r.summary.EarliestDeadline.IsZero() || o.deadline.Before(r.summary.EarliestDeadline)) {
-				r.summary.EarliestDeadline = o.deadline
+			if stillSendable(o) {
+				if r.summary.EarliestDeadline.IsZero() || o.deadline.Before(r.summary.EarliestDeadline) {
+					r.summary.EarliestDeadline = o.deadline
+				}
+				if r.opts.DryRun {
+					r.dryPlan.add(o.deadline, 1)
+				}
+			} else if r.opts.DryRun && o.Status == StatusValid {
+				r.dryPlan.untimed++
+				r.dryPlan.sendable++
 			}
 			if err := r.opts.Results.Write(&o.Result); err != nil {
 				r.setFatal(fmt.Errorf("write report: %w", err))
 			}
 		}
 	}
-	r.summary.Reasons = topReasons(reasons, 10)
 }
 
 // stillSendable: a row that is (dry run) or could still be (not sent,

@@ -98,7 +98,8 @@ func baseOpts(rows [][]string, s Sender, res *memResults) Options {
 		Inputs:  []string{"in.csv"},
 		Open: func(path string, _ readers.Options) (readers.Reader, error) {
 			if r, ok := files[path]; ok {
-				return r, nil
+				fresh := *r // a new reader per Open, as readers.Open gives
+				return &fresh, nil
 			}
 			return nil, fmt.Errorf("open %s: no such file", path)
 		},
@@ -284,11 +285,10 @@ func TestRunResume(t *testing.T) {
 func TestRunFileErrorsDoNotStopOthers(t *testing.T) {
 	res := &memResults{}
 	o := baseOpts(ids(3), SenderFunc(accept), res)
-	broken := &sliceReader{file: "b.csv", rows: ids(2), err: errors.New("unexpected EOF in gzip stream")}
 	open := o.Open
 	o.Open = func(p string, ro readers.Options) (readers.Reader, error) {
 		if p == "b.csv" {
-			return broken, nil
+			return &sliceReader{file: "b.csv", rows: ids(2), err: errors.New("unexpected EOF in gzip stream")}, nil
 		}
 		return open(p, ro)
 	}
