@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"afimport/importer"
+	"afimport/importer/s2stest"
+	"afimport/mappings"
+	"afimport/readers"
+	"afimport/reports"
+)
+
+// tokenEnv is the environment variable that holds the S2S API token.
+const tokenEnv = "AF_S2S_TOKEN"
+
+func importAction(c *cli.Context) error {
+	logger, err := newLogger(c.String("log-format"), os.Stderr)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if c.NArg() == 0 {
+		return usageErr("no INPUT given (a file, folder, glob, or - for standard input)")
+	}
+	m, err := mappings.Load(c.String("mapping"))
+	if err != nil {
+		return usageErr("mapping:\n%v", err)
+	}
+	dry := c.Bool("dry-run")
+
+	now := time.Now
+	if s := c.String("now"); s != "" {
+		if !dry {
+			return usageErr("--now only works with --dry-run: a live run uses the real clock")
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return usageErr("--now %q: want RFC 3339, e.g. 2026-11-28T00:20:00-05:00", s)
+		}
+		now = func() time.Time { return t }
+	}
+	loc := m.Timezone
+	if name := c.String("app-timezone"); name != "" {
+		if loc, err = time.LoadLocation(name); err != nil {
+			return usageErr("--app-timezone %q: unknown IANA timezone", name)
+		}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+
+	ropts, err := readerOptions(c)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	inputs, err := readers.Expand(c.Args().Slice())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(inputs) == 0 {
+		return usageErr("no input files found in %q", c.Args().Slice())
+	}
+	if len(inputs) > 1 && contains(inputs, "-") {
+		return usageErr("standard input (-) cannot be combined with other inputs")
+	}
+
+	reportPath := c.String("report")
+	if reportPath == "" {
+		if c.Args().First() == "-" {
+			return usageErr("reading standard input: name the report with --report FILE")
+		}
+		reportPath = defaultReportPath(c.Args().First(), dry)
+	}
+	resume := c.Bool("resume")
+	if resume && dry {
+		return usageErr("--resume and --dry-run do not go together")
+	}
+	if resume && c.Bool("overwrite") {
+		return usageErr("--resume and --overwrite do not go together")
+	}
+	var checkpoint *reports.Checkpoint
+	if _, err := os.Stat(reportPath); err == nil {
+		switch {
+		case resume:
+			checkpoint, err = reports.ReadCheckpoint(reportPath)
+			if err != nil {
+				return usageErr("--resume: %v", err)
+			}
+			logger.Info(checkpoint.String(), "report", reportPath)
+		case c.Bool("overwrite") || dry:
+		default:
+			return usageErr("report %s already exists: add --resume to continue that run (rows it shows accepted are skipped), or --overwrite to start over", reportPath)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return usageErr("report %s: %v", reportPath, err)
+	}
+
+	var sender importer.Sender
+	var closeSender func()
+	if !dry {
+		endpoint := c.String("endpoint")
+		token, err := loadToken(c.String("token-file"), logger)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if endpoint == "mock" {
+			if token == "" {
+				token = "mock-token"
+			}
+			srv := s2stest.NewServer(s2stest.Config{Token: token, AppTimezone: loc})
+			endpoint = srv.URL()
+			logger.Info("using the built-in mock S2S server", "url", endpoint)
+			defer srv.Close()
+		} else if token == "" {
+			return usageErr("no API token: set %s or use --token-file FILE (or --dry-run, or --endpoint mock)", tokenEnv)
+		}
+		client, err := importer.NewClient(importer.ClientOptions{
+			Endpoint: endpoint, AppID: m.AppID, Kind: m.Endpoint, Token: token,
+			Timeout: c.Duration("timeout"), Concurrency: c.Int("concurrency"),
+			UserAgent: "afimport/" + version(),
+		})
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		sender, closeSender = client, client.CloseIdleConnections
+		defer closeSender()
+	}
+
+	report, err := reports.Create(reportPath, reports.Options{Append: resume})
+	if err != nil {
+		return usageErr("report: %v", err)
+	}
+	defer report.Close()
+
+	ctx, stop := signalContext(logger, report)
+	defer stop()
+
+	stats := new(importer.Stats)
+	prog := startProgress(c, stats, logger)
+	sum, runErr := importer.Run(ctx, importer.Options{
+		Mapping:         m,
+		Inputs:          inputs,
+		ReaderOptions:   ropts,
+		Sender:          sender,
+		Results:         report,
+		DryRun:          dry,
+		Now:             now,
+		AppTimezone:     loc,
+		Skew:            c.Duration("skew"),
+		Rate:            c.Float64("rate"),
+		Burst:           c.Int("burst"),
+		Concurrency:     c.Int("concurrency"),
+		MaxRetries:      maxRetries(c.Int("max-retries")),
+		Grace:           c.Duration("grace"),
+		Checkpoint:      checkpointOrNil(checkpoint),
+		Preflight:       c.Bool("preflight"),
+		OrderByDeadline: c.Bool("order-by-deadline"),
+		Logger:          logger,
+		Stats:           stats,
+	})
+	prog.stop()
+	if err := report.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("report %s: %w", reportPath, err)
+	}
+	if sum == nil {
+		return runFailed(runErr)
+	}
+	fmt.Fprintf(os.Stderr, "\nreport: %s\n", reportPath)
+	if err := reports.WriteSummaryText(os.Stderr, sum); err != nil {
+		logger.Error("summary", "err", err)
+	}
+	if p := c.String("summary"); p != "" {
+		if err := reports.WriteSummaryJSON(p, sum); err != nil {
+			logger.Error("summary file", "file", p, "err", err)
+		}
+	}
+	code := exitCode(sum, runErr)
+	if code != exitOK && code != exitUsage && !dry {
+		fmt.Fprintf(os.Stderr, "to retry the rows not accepted, run:\n  %s\n", resumeCommand(os.Args))
+	}
+	if runErr != nil {
+		return &exitError{code: code, err: runErr}
+	}
+	if code != exitOK {
+		return &exitError{code: code, err: errors.New("")}
+	}
+	return nil
+}
+
+// exitCode turns a run's outcome into the documented exit code.
+func exitCode(sum *importer.Summary, runErr error) int {
+	switch {
+	case errors.Is(runErr, importer.ErrInputChanged):
+		return exitUsage
+	case sum.Interrupted:
+		return exitInterrupted
+	case sum.Aborted != "":
+		return exitAborted
+	case runErr != nil, len(sum.FailedFiles) > 0:
+		return exitRowsFailed
+	}
+	for st, n := range sum.Counts {
+		if n > 0 && st != importer.StatusAccepted && st != importer.StatusSkipped && st != importer.StatusValid {
+			return exitRowsFailed
+		}
+	}
+	return exitOK
+}
+
+func runFailed(err error) error {
+	var mc *readers.MissingColumnError
+	if errors.As(err, &mc) {
+		return usageErr("the mapping reads column(s) the input lacks: %v", err)
+	}
+	return &exitError{code: exitRowsFailed, err: err}
+}
+
+// checkpointOrNil avoids a typed-nil interface.
+func checkpointOrNil(c *reports.Checkpoint) importer.Checkpoint {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+func maxRetries(n int) int {
+	if n == 0 {
+		return -1 // importer: <0 means no retries; 0 means its default
+	}
+	return n
+}
+
+func readerOptions(c *cli.Context) (readers.Options, error) {
+	o := readers.Options{
+		Format:      readers.Format(strings.ToLower(c.String("format"))),
+		MaxRowBytes: c.Int("max-row-bytes"),
+	}
+	switch o.Format {
+	case readers.FormatAuto, readers.FormatCSV, readers.FormatNDJSON, readers.FormatParquet:
+	case "jsonl":
+		o.Format = readers.FormatNDJSON
+	default:
+		return o, fmt.Errorf("--format %q: want csv, ndjson or parquet", c.String("format"))
+	}
+	if d := c.String("delimiter"); d != "" {
+		if d == `\t` || d == "tab" {
+			d = "\t"
+		}
+		r, n := utf8.DecodeRuneInString(d)
+		if n != len(d) || r == '\n' || r == '\r' || r == '"' {
+			return o, fmt.Errorf("--delimiter %q: want one character such as , ; | or \\t", d)
+		}
+		o.CSV.Delimiter = r
+	}
+	if q := c.String("quote"); q != "" {
+		r, n := utf8.DecodeRuneInString(q)
+		if n != len(q) {
+			return o, fmt.Errorf("--quote %q: want one character", q)
+		}
+		o.CSV.Quote = r
+	}
+	o.CSV.NullValues = c.StringSlice("null-value")
+	o.CSV.Encoding = c.String("encoding")
+	return o, nil
+}
+
+// loadToken reads the token from a file or the environment. It never
+// appears in argv, logs or errors.
+func loadToken(path string, logger *slog.Logger) (string, error) {
+	if path == "" {
+		return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the token file is readable by other users; chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("--token-file %s is empty", path)
+	}
+	return tok, nil
+}
+
+// defaultReportPath puts the report next to the first input:
+// renewals.csv.gz -> renewals.report.csv; a folder exports/day/ ->
+// exports/day.report.csv; a glob -> afimport.report.csv in its folder.
+func defaultReportPath(first string, dry bool) string {
+	suffix := ".report.csv"
+	if dry {
+		suffix = ".dry-run.report.csv"
+	}
+	if strings.ContainsAny(first, "*?[") {
+		return filepath.Join(filepath.Dir(first), "afimport"+suffix)
+	}
+	if fi, err := os.Stat(first); err == nil && fi.IsDir() {
+		return filepath.Clean(first) + suffix
+	}
+	base := first
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	for _, ext := range []string{".csv", ".tsv", ".ndjson", ".jsonl", ".parquet", ".pq"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			base = base[:len(base)-len(ext)]
+			break
+		}
+	}
+	return base + suffix
+}
+
+// signalContext cancels on the first SIGINT/SIGTERM (drain and stop); a
+// second one syncs the report and exits at once.
+func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			logger.Warn("stopping: finishing requests in flight, then writing the report (signal again to quit now)", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-ch:
+			_ = report.Sync()
+			fmt.Fprintln(os.Stderr, "afimport: quit; the report is resumable with --resume")
+			os.Exit(exitInterrupted)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// resumeCommand is the command line to run again with --resume.
+func resumeCommand(args []string) string {
+	var b strings.Builder
+	hasResume := false
+	for i, a := range args {
+		if a == "--overwrite" || a == "-overwrite" {
+			continue
+		}
+		if a == "--resume" || a == "-resume" {
+			hasResume = true
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i == 0 {
+			// Under "go run" the binary is a temporary file.
+			if exe, err := os.Executable(); err == nil && strings.Contains(exe, "go-build") {
+				b.WriteString("go run .")
+				continue
+			}
+		}
+		b.WriteString(shellQuote(a))
+		if i == 1 && !hasResume {
+			b.WriteString(" --resume")
+			hasResume = true
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '=' || r == ':' || r == ',' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,186 @@
+// Command afimport sends rows from CRM and backend exports (CSV, NDJSON,
+// Parquet) to AppsFlyer's S2S API for Web Attribution, one request per
+// row, and writes a per-row report.
+//
+// This file only declares the commands and their flags; each command's
+// behaviour lives in a cmd_*.go file that maps flags to options of the
+// importer, readers, mappings and reports packages.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	_ "time/tzdata" // the same timezone answers on machines without zoneinfo
+)
+
+// Exit codes, the contract with cron and orchestrators.
+const (
+	exitOK          = 0   // every row accepted (or skipped as accepted earlier)
+	exitRowsFailed  = 1   // finished, but some rows were not accepted
+	exitUsage       = 2   // usage or mapping error: nothing was sent
+	exitAborted     = 3   // the API refused the token or app: the run stopped
+	exitInterrupted = 130 // SIGINT/SIGTERM: report flushed, resumable
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	app := newApp()
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "afimport:", ee.err)
+		}
+		return ee.code
+	}
+	// Errors from flag parsing and other usage mistakes.
+	fmt.Fprintln(os.Stderr, "afimport:", err)
+	return exitUsage
+}
+
+// env names the AFIMPORT_* variable that may set a flag.
+func env(flag string) []string {
+	return []string{"AFIMPORT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintln(c.App.Writer, "afimport", version()) }
+	return &cli.App{
+		Name:    "afimport",
+		Usage:   "batch-import export rows into AppsFlyer's S2S API for Web Attribution",
+		Version: version(),
+		Description: `afimport reads CSV, NDJSON and Parquet exports (files, folders, globs, .gz/.zst,
+or - for standard input), maps each row through a YAML mapping into an S2S event
+or visit, and sends it, writing one report line per input row.
+
+The API token is read from the AF_S2S_TOKEN environment variable or from
+--token-file; it is never accepted as a flag value.
+
+Exit codes: 0 all rows accepted; 1 some rows not accepted; 2 usage or mapping
+error (nothing sent); 3 the API refused the token or app; 130 interrupted.`,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run() decides exit codes
+		Commands:             []*cli.Command{importCommand(), mockCommand()},
+	}
+}
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "send every row of the inputs to the S2S API and write a per-row report",
+		ArgsUsage: "INPUT...",
+		UsageText: `afimport import --mapping renewals.yaml renewals.csv
+   afimport import --mapping m.yaml --endpoint mock testdata/renewals.csv
+   afimport import --mapping m.yaml --dry-run --now 2026-11-28T00:20:00-05:00 exports/2026-11-27/
+   zcat big.csv.gz | afimport import --mapping m.yaml --format csv --report big.report.csv -
+   afimport import --mapping m.yaml --resume renewals.csv   # after a crash or failure`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE`", Required: true, EnvVars: env("mapping")},
+			&cli.StringFlag{Name: "report", Usage: "per-row report `FILE` (.csv, or .ndjson/.jsonl); default: next to the first input", EnvVars: env("report")},
+			&cli.StringFlag{Name: "endpoint", Value: "https://events.appsflyer.com", Usage: "S2S base `URL`, or \"mock\" to run against the built-in mock", EnvVars: env("endpoint")},
+			&cli.StringFlag{Name: "token-file", Usage: "read the S2S token from `FILE` (default: $AF_S2S_TOKEN)", EnvVars: env("token-file")},
+			&cli.BoolFlag{Name: "dry-run", Usage: "read, map, validate and report; send nothing", EnvVars: env("dry-run")},
+			&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Value: 32, Usage: "requests in flight", EnvVars: env("concurrency")},
+			&cli.Float64Flag{Name: "rate", Value: 900, Usage: "requests per second, shared by all workers (AppsFlyer documents 60,000/minute)", EnvVars: env("rate")},
+			&cli.IntFlag{Name: "burst", Value: 20, Usage: "requests allowed above --rate in a burst", EnvVars: env("burst")},
+			&cli.IntFlag{Name: "max-retries", Value: 5, Usage: "retries per row after the first attempt (429, 5xx, timeouts, dropped connections)", EnvVars: env("max-retries")},
+			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "per-request timeout", EnvVars: env("timeout")},
+			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long in-flight requests may finish", EnvVars: env("grace")},
+			&cli.BoolFlag{Name: "resume", Usage: "append to an existing report: skip rows it shows accepted, retry the rest", EnvVars: env("resume")},
+			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing report (rows it shows accepted are sent again)", EnvVars: env("overwrite")},
+			&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by extension; required for -)", EnvVars: env("format")},
+			&cli.StringFlag{Name: "delimiter", Usage: "CSV delimiter: , ; | or \\t (default , and \\t for .tsv)", EnvVars: env("delimiter")},
+			&cli.StringFlag{Name: "quote", Usage: "CSV quote character (default \")", EnvVars: env("quote")},
+			&cli.StringSliceFlag{Name: "null-value", Usage: "CSV field value read as null (repeatable), e.g. NULL or \\N", EnvVars: env("null-value")},
+			&cli.StringFlag{Name: "encoding", Usage: "CSV text encoding: utf-8 or latin-1", EnvVars: env("encoding")},
+			&cli.IntFlag{Name: "max-row-bytes", Value: 1 << 20, Usage: "a longer CSV record or NDJSON line is an invalid row", EnvVars: env("max-row-bytes")},
+			&cli.StringFlag{Name: "app-timezone", Usage: "override the mapping's timezone (IANA name) for the acceptance window", EnvVars: env("app-timezone")},
+			&cli.StringFlag{Name: "now", Usage: "with --dry-run: pretend the clock reads this RFC 3339 `TIME`", EnvVars: env("now")},
+			&cli.BoolFlag{Name: "preflight", Value: true, Usage: "read the inputs once before sending: refuse a changed input on --resume and warn if the run would outlast a deadline (not for -)", EnvVars: env("preflight")},
+			&cli.BoolFlag{Name: "order-by-deadline", Usage: "send the rows with the nearest acceptance deadline first (one pass over the inputs per deadline day)", EnvVars: env("order-by-deadline")},
+			&cli.DurationFlag{Name: "skew", Value: 5 * time.Minute, Usage: "how far in the future a timestamp may be", EnvVars: env("skew")},
+			&cli.StringFlag{Name: "summary", Usage: "also write the summary as JSON to `FILE` (atomically)", EnvVars: env("summary")},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar and no periodic progress lines", EnvVars: env("quiet")},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: env("log-format")},
+			&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "when stderr is not a terminal, log progress this often", EnvVars: env("progress-interval")},
+		},
+		Action: importAction,
+	}
+}
+
+func mockCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "mock",
+		Usage: "run the built-in mock of the S2S API (strict validation, optional faults)",
+		UsageText: `afimport mock --addr 127.0.0.1:8080
+   afimport mock --p429 0.05 --p5xx 0.03 --pdrop 0.01 --latency 20ms`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS`"},
+			&cli.StringFlag{Name: "token-file", Usage: "accept only the token in `FILE` (default: $AF_S2S_TOKEN, else any token)"},
+			&cli.DurationFlag{Name: "latency", Usage: "service time per request"},
+			&cli.DurationFlag{Name: "jitter", Usage: "uniform random extra service time"},
+			&cli.Float64Flag{Name: "p429", Usage: "probability of a 429 answer"},
+			&cli.Float64Flag{Name: "p5xx", Usage: "probability of a 5xx answer"},
+			&cli.Float64Flag{Name: "pdrop", Usage: "probability of closing the connection without an answer"},
+			&cli.StringFlag{Name: "retry-after", Usage: "Retry-After sent with fault 429s and 503s"},
+			&cli.Float64Flag{Name: "rate-limit", Usage: "server-side requests/s; beyond it 429 with Retry-After: 1"},
+			&cli.StringFlag{Name: "app-timezone", Value: "UTC", Usage: "app timezone for counting late bodies"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for faults and jitter"},
+		},
+		Action: mockAction,
+	}
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		return fmt.Sprintf("%s (%s%s, %s)", v, rev, dirty, bi.GoVersion)
+	}
+	return fmt.Sprintf("%s (%s)", v, bi.GoVersion)
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"afimport/importer/s2stest"
+)
+
+const e2eMapping = `app_id: website-www.example.com
+endpoint: event
+timezone: America/New_York
+fields:
+  user_id.customer_user_id: { column: user_id }
+  event_name:               { value: af_subscription_renewal }
+  event_revenue:            { column: amount, type: number }
+  event_revenue_currency:   { column: currency }
+  timestamp:                { column: renewed_at, format: rfc3339, optional: true }
+  email_hashed:             { column: email, hash: email }
+  event_value.custom_parameters.plan: { column: plan }
+  customer_dedup_id:        { column: renewal_id }
+`
+
+type e2eRow struct {
+	id, user, email, amount, currency, ts, plan string
+	ragged                                      bool
+	want                                        string
+}
+
+// mixedRows builds n rows cycling through every outcome, relative to now.
+func mixedRows(n int, now time.Time) []e2eRow {
+	rows := make([]e2eRow, n)
+	for i := range rows {
+		r := e2eRow{id: fmt.Sprintf("r-%d", i+1), user: fmt.Sprintf("cus_%d", i+1),
+			email: fmt.Sprintf("User%d@Example.com", i+1), amount: "49.99", currency: "USD", plan: "pro", want: "accepted"}
+		switch i % 10 {
+		case 1:
+			r.email, r.want = "not-an-email", "invalid"
+		case 2:
+			r.user, r.want = "", "invalid"
+		case 3:
+			r.currency, r.want = "XYZ", "invalid"
+		case 4:
+			r.ragged, r.want = true, "invalid"
+		case 5:
+			r.ts, r.want = now.Add(-72*time.Hour).Format(time.RFC3339), "late"
+		case 6:
+			r.ts, r.want = now.Add(3*time.Hour).Format(time.RFC3339), "future"
+		case 7:
+			r.ts = now.Add(-time.Minute).Format(time.RFC3339)
+		case 8:
+			r.amount, r.want = "12.5.3", "invalid"
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func writeCSV(t *testing.T, path string, rows []e2eRow) {
+	var b bytes.Buffer
+	b.WriteString("renewal_id,user_id,email,amount,currency,renewed_at,plan\n")
+	for _, r := range rows {
+		if r.ragged {
+			fmt.Fprintf(&b, "%s,%s\n", r.id, r.user)
+			continue
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s\n", r.id, r.user, r.email, r.amount, r.currency, r.ts, r.plan)
+	}
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+func writeNDJSON(t *testing.T, path string, rows []e2eRow) {
+	var b bytes.Buffer
+	for _, r := range rows {
+		if r.ragged {
+			b.WriteString(`["not", "an", "object"]` + "\n")
+			continue
+		}
+		m := map[string]any{"renewal_id": r.id, "user_id": r.user, "email": r.email,
+			"currency": r.currency, "renewed_at": r.ts, "plan": r.plan}
+		if r.amount == "49.99" {
+			m["amount"] = json.Number("49.99")
+		} else {
+			m["amount"] = r.amount
+		}
+		if r.user == "" {
+			m["user_id"] = nil
+		}
+		line, err := json.Marshal(m)
+		require.NoError(t, err)
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+// readReport returns status by row number, failing on duplicates.
+func readReport(t *testing.T, path string) (map[int]map[string]string, []string) {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	header := recs[0]
+	require.Equal(t, []string{"file", "row", "status", "reason", "http_status", "attempts", "latency_ms", "dedup_id", "message_id"}, header[:9])
+	out := map[int]map[string]string{}
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range header {
+			m[h] = rec[i]
+		}
+		var row int
+		fmt.Sscan(m["row"], &row)
+		_, dup := out[row]
+		require.False(t, dup, "row %d reported twice", row)
+		out[row] = m
+	}
+	return out, header
+}
+
+func mappingFile(t *testing.T, dir, text string) string {
+	p := filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	return p
+}
+
+// captureStderr runs f with os.Stderr redirected and returns what it wrote.
+func captureStderr(t *testing.T, f func()) string {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	defer func() { os.Stderr = old }()
+	f()
+	w.Close()
+	os.Stderr = old
+	return <-done
+}
+
+func TestImportEndToEndAgainstMock(t *testing.T) {
+	for _, format := range []string{"csv", "ndjson"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			rows := mixedRows(300, time.Now())
+			in := filepath.Join(dir, "renewals."+format)
+			if format == "csv" {
+				writeCSV(t, in, rows)
+			} else {
+				writeNDJSON(t, in, rows)
+			}
+			srv := s2stest.NewServer(s2stest.Config{Token: "t0ken-e2e"})
+			defer srv.Close()
+			t.Setenv(tokenEnv, "t0ken-e2e")
+			var code int
+			stderr := captureStderr(t, func() {
+				code = run([]string{"afimport", "import", "--quiet", "--mapping", mappingFile(t, dir, e2eMapping),
+					"--endpoint", srv.URL(), in})
+			})
+			assert.Equal(t, exitRowsFailed, code, stderr)
+			got, _ := readReport(t, filepath.Join(dir, "renewals.report.csv"))
+			require.Len(t, got, len(rows), "one line per input row")
+			accepted := 0
+			for i, r := range rows {
+				line := got[i+1]
+				require.NotNil(t, line, "row %d missing", i+1)
+				assert.Equal(t, r.want, line["status"], "row %d: %s", i+1, line["reason"])
+				if r.want == "accepted" {
+					accepted++
+					assert.Equal(t, r.id, line["dedup_id"])
+					assert.NotEmpty(t, line["message_id"])
+					assert.Equal(t, "202", line["http_status"])
+				}
+				assert.NotContains(t, line["reason"], r.email, "no raw PII in reasons")
+			}
+			st := srv.Stats()
+			assert.EqualValues(t, accepted, st.Accepted)
+			assert.Empty(t, st.Duplicates())
+			assert.Zero(t, st.Late, "no late row was sent to be re-dated")
+			assert.Contains(t, stderr, fmt.Sprintf("accepted %d", accepted))
+			assert.Contains(t, stderr, "--resume")
+			assert.NotContains(t, stderr, "t0ken-e2e")
+		})
+	}
+}
+
+func TestImportWrongTokenStopsWithExit3(t *testing.T) {
+	dir := t.TempDir()
+	rows := mixedRows(500, time.Now())
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, rows)
+	srv := s2stest.NewServer(s2stest.Config{Token: "the-right-token"})
+	defer srv.Close()
+	t.Setenv(tokenEnv, "s3cret-wrong-token")
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--concurrency", "4", "--mapping", mappingFile(t, dir, e2eMapping),
+			"--endpoint", srv.URL(), in})
+	})
+	assert.Equal(t, exitAborted, code)
+	assert.LessOrEqual(t, srv.Stats().Requests, int64(4), "stops within a bounded number of requests")
+	got, _ := readReport(t, filepath.Join(dir, "r.report.csv"))
+	assert.Len(t, got, len(rows))
+	counts := map[string]int{}
+	for _, l := range got {
+		counts[l["status"]]++
+		if l["status"] == "not_sent" {
+			assert.Contains(t, l["reason"], "401")
+		}
+	}
+	assert.Positive(t, counts["not_sent"])
+	assert.NotContains(t, stderr, "s3cret-wrong-token")
+	report, _ := os.ReadFile(filepath.Join(dir, "r.report.csv"))
+	assert.NotContains(t, string(report), "s3cret-wrong-token")
+}
+
+func TestImportMappingErrorExit2WithPosition(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, mixedRows(3, time.Now()))
+	bad := strings.Replace(e2eMapping, "event_name:  ", "event_nmae:  ", 1)
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--mapping", mappingFile(t, dir, bad), "--endpoint", "mock", in})
+	})
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "m.yaml:6:")
+	assert.NoFileExists(t, filepath.Join(dir, "r.report.csv"))
+}
+
+func TestImportUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, mixedRows(3, time.Now()))
+	m := mappingFile(t, dir, e2eMapping)
+	t.Setenv(tokenEnv, "")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no token", []string{"--mapping", m, in}, tokenEnv},
+		{"token as a flag is refused", []string{"--mapping", m, "--token", "abc", in}, "flag provided but not defined"},
+		{"--now needs --dry-run", []string{"--mapping", m, "--endpoint", "mock", "--now", "2026-11-28T00:20:00Z", in}, "--dry-run"},
+		{"stdin needs a report", []string{"--mapping", m, "--format", "csv", "--dry-run", "-"}, "--report"},
+		{"plain http refused off loopback", []string{"--mapping", m, "--endpoint", "http://example.com", in}, "loopback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "plain http refused off loopback" {
+				t.Setenv(tokenEnv, "x")
+			}
+			var code int
+			stderr := captureStderr(t, func() { code = run(append([]string{"afimport", "import"}, tt.args...)) })
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+func TestImportDryRunNowAndExistingReport(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	// A row stamped 2026-11-27 15:00 New York: sendable until 2026-11-28 00:30 EST.
+	require.NoError(t, os.WriteFile(in, []byte("renewal_id,user_id,email,amount,currency,renewed_at,plan\n"+
+		"r-1,cus_1,a@example.com,1,USD,2026-11-27T15:00:00-05:00,pro\n"), 0o644))
+	m := mappingFile(t, dir, e2eMapping)
+	for _, tc := range []struct{ now, want string }{
+		{"2026-11-28T00:20:00-05:00", "valid"},
+		{"2026-11-28T00:30:00-05:00", "valid"},
+		{"2026-11-28T00:31:00-05:00", "late"},
+	} {
+		var code int
+		stderr := captureStderr(t, func() {
+			code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--now", tc.now, "--mapping", m, in})
+		})
+		got, _ := readReport(t, filepath.Join(dir, "r.dry-run.report.csv"))
+		assert.Equal(t, tc.want, got[1]["status"], tc.now)
+		if tc.want == "valid" {
+			assert.Equal(t, exitOK, code, stderr)
+			assert.Contains(t, stderr, "2026-11-28 00:30")
+		}
+	}
+	// A live run refuses to overwrite an existing report without --resume.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "r.report.csv"), []byte("x"), 0o644))
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, in})
+	})
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--resume")
+}
+
+func TestImportResumeSkipsAccepted(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	rows := mixedRows(40, time.Now())
+	writeCSV(t, in, rows)
+	m := mappingFile(t, dir, e2eMapping)
+	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
+	defer srv.Close()
+	t.Setenv(tokenEnv, "tok")
+	args := []string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, in}
+	captureStderr(t, func() { run(args) })
+	first := srv.Stats().Accepted
+	require.Positive(t, first)
+	var code int
+	stderr := captureStderr(t, func() { code = run(append(args[:2:2], append([]string{"--resume"}, args[2:]...)...)) })
+	assert.Equal(t, exitRowsFailed, code, stderr) // the invalid rows are still invalid
+	assert.Equal(t, first, srv.Stats().Accepted, "nothing accepted twice")
+	assert.Empty(t, srv.Stats().Duplicates())
+	assert.Contains(t, stderr, fmt.Sprintf("skipped %d", first))
+}
