@@ -77,12 +77,18 @@ func importAction(c *cli.Context) error {
 		return usageErr("standard input (-) cannot be combined with other inputs")
 	}
 
+	var shard importer.Shard
+	if s := c.String("shard"); s != "" {
+		if shard, err = importer.ParseShard(s); err != nil {
+			return usageErr("--shard: %v", err)
+		}
+	}
 	reportPath := c.String("report")
 	if reportPath == "" {
 		if c.Args().First() == "-" {
 			return usageErr("reading standard input: name the report with --report FILE")
 		}
-		reportPath = defaultReportPath(c.Args().First(), dry)
+		reportPath = defaultReportPath(c.Args().First(), dry, shard)
 	}
 	resume := c.Bool("resume")
 	if resume && dry {
@@ -168,6 +174,7 @@ func importAction(c *cli.Context) error {
 		Checkpoint:      checkpointOrNil(checkpoint),
 		Preflight:       c.Bool("preflight"),
 		OrderByDeadline: c.Bool("order-by-deadline"),
+		Shard:           shard,
 		Logger:          logger,
 		Stats:           stats,
 	})
@@ -188,6 +195,15 @@ func importAction(c *cli.Context) error {
 		}
 	}
 	code := exitCode(sum, runErr)
+	if p := c.String("metrics-file"); p != "" {
+		labels := map[string]string{"app_id": m.AppID}
+		if shard.Count > 1 {
+			labels["shard"] = fmt.Sprintf("%d/%d", shard.Index, shard.Count)
+		}
+		if err := writeMetrics(p, sum, labels, code); err != nil {
+			logger.Error("metrics file", "file", p, "err", err)
+		}
+	}
 	if code != exitOK && code != exitUsage && !dry {
 		fmt.Fprintf(os.Stderr, "to retry the rows not accepted, run:\n  %s\n", resumeCommand(os.Args))
 	}
@@ -303,11 +319,16 @@ func loadToken(path string, logger *slog.Logger) (string, error) {
 
 // defaultReportPath puts the report next to the first input:
 // renewals.csv.gz -> renewals.report.csv; a folder exports/day/ ->
-// exports/day.report.csv; a glob -> afimport.report.csv in its folder.
-func defaultReportPath(first string, dry bool) string {
+// exports/day.report.csv; a glob -> afimport.report.csv in its folder;
+// with --shard 1/4, renewals.shard-1-of-4.report.csv.
+func defaultReportPath(first string, dry bool, shard importer.Shard) string {
 	suffix := ".report.csv"
 	if dry {
 		suffix = ".dry-run.report.csv"
+	}
+	if shard.Count > 1 {
+		// Each shard keeps its own report: hosts may share a filesystem.
+		suffix = fmt.Sprintf(".shard-%d-of-%d%s", shard.Index, shard.Count, suffix)
 	}
 	if strings.ContainsAny(first, "*?[") {
 		return filepath.Join(filepath.Dir(first), "afimport"+suffix)

@@ -126,6 +126,8 @@ func importCommand() *cli.Command {
 			&cli.BoolFlag{Name: "preflight", Value: true, Usage: "read the inputs once before sending: refuse a changed input on --resume and warn if the run would outlast a deadline (not for -)", EnvVars: env("preflight")},
 			&cli.BoolFlag{Name: "order-by-deadline", Usage: "send the rows with the nearest acceptance deadline first (one pass over the inputs per deadline day)", EnvVars: env("order-by-deadline")},
 			&cli.DurationFlag{Name: "skew", Value: 5 * time.Minute, Usage: "how far in the future a timestamp may be", EnvVars: env("skew")},
+			&cli.StringFlag{Name: "shard", Usage: "process only shard `I/N` of the rows (by dedup id; stable across runs and hosts); --rate is per shard", EnvVars: env("shard")},
+			&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics to `FILE` atomically (node_exporter textfile collector)", EnvVars: env("metrics-file")},
 			&cli.StringFlag{Name: "summary", Usage: "also write the summary as JSON to `FILE` (atomically)", EnvVars: env("summary")},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar and no periodic progress lines", EnvVars: env("quiet")},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: env("log-format")},

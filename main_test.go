@@ -324,3 +324,79 @@ func TestImportResumeSkipsAccepted(t *testing.T) {
 	assert.Empty(t, srv.Stats().Duplicates())
 	assert.Contains(t, stderr, fmt.Sprintf("skipped %d", first))
 }
+
+func goodRows(n int) []e2eRow {
+	rows := make([]e2eRow, n)
+	for i := range rows {
+		rows[i] = e2eRow{id: fmt.Sprintf("g-%d", i+1), user: fmt.Sprintf("cus_%d", i+1),
+			email: fmt.Sprintf("u%d@example.com", i+1), amount: "1.00", currency: "EUR", plan: "pro", want: "accepted"}
+	}
+	return rows
+}
+
+func TestImportMetricsFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	writeCSV(t, good, goodRows(20))
+	mixed := filepath.Join(dir, "mixed.csv")
+	writeCSV(t, mixed, mixedRows(20, time.Now()))
+	m := mappingFile(t, dir, e2eMapping)
+	metrics := filepath.Join(dir, "afimport.prom")
+
+	var code int
+	captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, good})
+	})
+	require.Equal(t, exitOK, code)
+	b, err := os.ReadFile(metrics)
+	require.NoError(t, err)
+	text := string(b)
+	assert.Contains(t, text, `afimport_rows{app_id="website-www.example.com",status="accepted"} 20`)
+	assert.Contains(t, text, "# TYPE afimport_last_success_timestamp_seconds gauge")
+	assert.Contains(t, text, "afimport_last_exit_code{app_id=\"website-www.example.com\"} 0")
+	success := lastSuccessLine(text)
+	require.NotEmpty(t, success)
+
+	// A failing run keeps the previous success time.
+	captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, mixed})
+	})
+	require.Equal(t, exitRowsFailed, code)
+	b, err = os.ReadFile(metrics)
+	require.NoError(t, err)
+	assert.Equal(t, success, lastSuccessLine(string(b)))
+	assert.Contains(t, string(b), "afimport_last_exit_code{app_id=\"website-www.example.com\"} 1")
+	assert.Contains(t, string(b), `status="invalid"} 10`)
+}
+
+func lastSuccessLine(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "afimport_last_success_timestamp_seconds{") {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestImportShardsSplitOneExport(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, goodRows(200))
+	m := mappingFile(t, dir, e2eMapping)
+	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
+	defer srv.Close()
+	t.Setenv(tokenEnv, "tok")
+	total := 0
+	for i := range 3 {
+		var code int
+		stderr := captureStderr(t, func() {
+			code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--shard", fmt.Sprintf("%d/3", i), in})
+		})
+		require.Equal(t, exitOK, code, stderr)
+		got, _ := readReport(t, filepath.Join(dir, fmt.Sprintf("r.shard-%d-of-3.report.csv", i)))
+		total += len(got)
+	}
+	assert.Equal(t, 200, total, "the shards cover the export exactly once")
+	assert.EqualValues(t, 200, srv.Stats().Accepted)
+	assert.Empty(t, srv.Stats().Duplicates())
+}

@@ -72,6 +72,11 @@ type Options struct {
 	// MapWorkers maps rows in parallel (default GOMAXPROCS).
 	MapWorkers int
 
+	// Shard, when Count > 1, processes only the rows of shard Index
+	// (0-based): those whose customer_dedup_id (or, without one, row
+	// number) hashes to it. See ShardOf.
+	Shard Shard
+
 	// Preflight reads the inputs once before sending (files only, not
 	// standard input) to count the sendable rows per deadline, refuse a
 	// changed input before anything is sent, and warn when the run would
@@ -442,6 +447,9 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 		outs := make([]outcome, 0, len(rows))
 		for i := range rows {
 			o, job, send := r.mapRow(&rows[i])
+			if !send && o.Status == "" {
+				continue // another shard's row
+			}
 			if r.passes != nil && !r.passes.belongs(r.pass, o.deadline, job.deadline, send) {
 				continue
 			}
@@ -461,8 +469,13 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 	}
 }
 
+// mapRow decides one row: a final outcome, or a job to send. A row of
+// another shard comes back with an empty Status and send false.
 func (r *run) mapRow(row *readers.Row) (outcome, sendJob, bool) {
 	res := Result{Pos: row.Pos}
+	if row.Err != nil && !r.opts.Shard.owns("", row.Pos.Row) {
+		return outcome{}, sendJob{}, false
+	}
 	if row.Err != nil {
 		res.RowHash = hashString(row.Err.Error())
 		res.Status, res.Reason = StatusInvalid, rowErrReason(row.Err)
@@ -483,6 +496,15 @@ func (r *run) mapRow(row *readers.Row) (outcome, sendJob, bool) {
 		}
 	}
 	p, err := r.m.Apply(row.Values)
+	if r.opts.Shard.Count > 1 {
+		id := ""
+		if err == nil {
+			id = p.DedupID
+		}
+		if !r.opts.Shard.owns(id, row.Pos.Row) {
+			return outcome{}, sendJob{}, false
+		}
+	}
 	if err != nil {
 		res.Status, res.Reason = StatusInvalid, err.Error()
 		return outcome{Result: res}, sendJob{}, false

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"afimport/importer"
+	"afimport/reports"
+)
+
+const lastSuccessMetric = "afimport_last_success_timestamp_seconds"
+
+// writeMetrics writes the run's metrics in the Prometheus text exposition
+// format, atomically, for node_exporter's textfile collector. The last
+// success time is carried over from the previous file when this run did
+// not succeed, so "no success in 26h" alerts keep working.
+func writeMetrics(path string, sum *importer.Summary, labels prometheus.Labels, exit int) error {
+	reg := prometheus.NewRegistry()
+	gauge := func(name, help string, v float64) {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
+		g.Set(v)
+		reg.MustRegister(g)
+	}
+	rows := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "afimport_rows", Help: "Rows of the last run by final status.", ConstLabels: labels,
+	}, []string{"status"})
+	for _, st := range importer.Statuses {
+		rows.WithLabelValues(string(st)).Set(float64(sum.Counts[st]))
+	}
+	reg.MustRegister(rows)
+	gauge("afimport_retries", "Requests sent again in the last run.", float64(sum.Retries))
+	gauge("afimport_http_429", "429 answers seen in the last run.", float64(sum.Seen429))
+	gauge("afimport_failed_files", "Inputs that could not be read in the last run.", float64(len(sum.FailedFiles)))
+	gauge("afimport_run_duration_seconds", "Wall time of the last run.", sum.Elapsed().Seconds())
+	gauge("afimport_last_run_timestamp_seconds", "When the last run finished (Unix time).", float64(sum.Finished.Unix()))
+	gauge("afimport_last_exit_code", "Exit code of the last run.", float64(exit))
+	last := previousLastSuccess(path)
+	if exit == exitOK {
+		last = float64(sum.Finished.Unix())
+	}
+	if last > 0 {
+		gauge(lastSuccessMetric, "When a run last finished with every row accepted (Unix time).", last)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range fams {
+		if err := enc.Encode(f); err != nil {
+			return err
+		}
+	}
+	return reports.WriteFileAtomic(path, buf.Bytes(), 0o644)
+}
+
+// previousLastSuccess reads the last success time from an earlier metrics
+// file; 0 when there is none.
+func previousLastSuccess(path string) float64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(b))
+	if err != nil {
+		return 0
+	}
+	f, ok := fams[lastSuccessMetric]
+	if !ok {
+		return 0
+	}
+	var best float64
+	for _, m := range f.GetMetric() {
+		if g := m.GetGauge(); g != nil && g.GetValue() > best {
+			best = g.GetValue()
+		}
+	}
+	return best
+}
