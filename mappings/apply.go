@@ -66,11 +66,14 @@ type state struct {
 	vals  []byte // encoded JSON values of every field, back to back
 	body  []byte // dedupPrefix followed by the body being built
 	tmp   []byte // template expansion
+	ts    int64  // the row's timestamp, valid when hasTS
+	hasTS bool
 }
 
 func (m *Mapping) getState() *state {
 	st := m.pool.Get().(*state)
 	st.vals, st.body, st.tmp = st.vals[:0], st.body[:0], st.tmp[:0]
+	st.ts, st.hasTS = 0, false
 	return st
 }
 
@@ -79,50 +82,96 @@ func (f *field) fail(rule string, err error) *FieldError {
 }
 
 func (m *Mapping) apply(values []readers.Value, st *state) (*Payload, *FieldError) {
-	var ts int64
-	hasTS := false
 	for _, f := range m.fields {
-		s := &st.slots[f.slot]
-		s.ok = false
-		start := len(st.vals)
-		if f.pre != nil {
-			st.vals = append(st.vals, f.pre...)
-			*s = slot{start: start, end: len(st.vals), ok: true}
-			if f.tk == tTimestamp {
-				ts, hasTS = f.preTS, true
-			}
-			continue
-		}
-		v, missing, ferr := m.source(f, values, st)
-		if ferr != nil {
-			if f.omitInvalid {
-				continue
-			}
+		if status, ferr := m.step(f, values, st, nil); status == fieldRejected {
 			return nil, ferr
-		}
-		if missing {
-			switch {
-			case f.hasDefault:
-				v = f.def
-			case f.optional:
-				continue
-			default:
-				return nil, f.fail("required", ErrRequired)
-			}
-		}
-		out, t, ferr := m.encode(f, st.vals, v, values)
-		if ferr != nil {
-			if f.omitInvalid {
-				continue
-			}
-			return nil, ferr
-		}
-		st.vals = out
-		*s = slot{start: start, end: len(st.vals), ok: true}
-		if f.tk == tTimestamp {
-			ts, hasTS = t, true
 		}
 	}
+	return m.finish(st)
+}
+
+// fieldStatus is what step did with one field.
+type fieldStatus uint8
+
+const (
+	fieldSet      fieldStatus = iota // the slot holds the field's JSON value
+	fieldOmitted                     // source missing, field optional: left out
+	fieldDropped                     // value invalid, on_invalid: omit: left out (the error says why)
+	fieldRejected                    // the row is invalid (the error says why)
+)
+
+// fieldTrace is what step saw of one field, for Explain. Apply passes nil,
+// so the hot path records nothing and allocates nothing for it.
+type fieldTrace struct {
+	in          readers.Value // the source value (after extract / template expansion)
+	usedDefault bool          // the source was missing and default stood in
+	ts          int64         // the timestamp, for a timestamp field that was set
+}
+
+// step evaluates one field of a row into its slot: the single
+// implementation of source, missing/default/optional, coercion,
+// normalization, validation and on_invalid, shared by Apply and Explain.
+// It returns the error for fieldDropped and fieldRejected, nil otherwise.
+func (m *Mapping) step(f *field, values []readers.Value, st *state, tr *fieldTrace) (fieldStatus, *FieldError) {
+	s := &st.slots[f.slot]
+	s.ok = false
+	start := len(st.vals)
+	if f.pre != nil {
+		st.vals = append(st.vals, f.pre...)
+		*s = slot{start: start, end: len(st.vals), ok: true}
+		if f.tk == tTimestamp {
+			st.ts, st.hasTS = f.preTS, true
+		}
+		if tr != nil {
+			tr.in, tr.ts = f.konst, f.preTS
+		}
+		return fieldSet, nil
+	}
+	v, missing, ferr := m.source(f, values, st)
+	if tr != nil {
+		tr.in = v
+	}
+	if ferr != nil {
+		return invalid(f, ferr)
+	}
+	if missing {
+		switch {
+		case f.hasDefault:
+			v = f.def
+			if tr != nil {
+				tr.usedDefault = true
+			}
+		case f.optional:
+			return fieldOmitted, nil
+		default:
+			return fieldRejected, f.fail("required", ErrRequired)
+		}
+	}
+	out, t, ferr := m.encode(f, st.vals, v, values)
+	if ferr != nil {
+		return invalid(f, ferr)
+	}
+	st.vals = out
+	*s = slot{start: start, end: len(st.vals), ok: true}
+	if f.tk == tTimestamp {
+		st.ts, st.hasTS = t, true
+		if tr != nil {
+			tr.ts = t
+		}
+	}
+	return fieldSet, nil
+}
+
+func invalid(f *field, ferr *FieldError) (fieldStatus, *FieldError) {
+	if f.omitInvalid {
+		return fieldDropped, ferr
+	}
+	return fieldRejected, ferr
+}
+
+// finish applies the whole-row rules to the evaluated slots and builds the
+// body and its customer_dedup_id.
+func (m *Mapping) finish(st *state) (*Payload, *FieldError) {
 	if !m.present(st, m.cuidSlot) && !m.present(st, m.afidSlot) {
 		return nil, &FieldError{Field: "user_id", Rule: "user_id", Err: errUserID}
 	}
@@ -152,7 +201,7 @@ func (m *Mapping) apply(values []readers.Value, st *state) (*Payload, *FieldErro
 	b = append(b, '}')
 	st.body = b
 
-	p := &Payload{Timestamp: ts, HasTimestamp: hasTS}
+	p := &Payload{Timestamp: st.ts, HasTimestamp: st.hasTS}
 	body := b[bodyStart:]
 	switch {
 	case dedupMapped:
@@ -236,6 +285,9 @@ func (m *Mapping) source(f *field, values []readers.Value, st *state) (readers.V
 	switch f.src {
 	case srcColumn:
 		v = values[f.col]
+		if f.extract != extractNone {
+			return m.extract(f, v)
+		}
 	case srcConst:
 		v = f.konst
 	case srcTemplate:

@@ -29,7 +29,8 @@ type compiler struct {
 	specs  []*fieldSpec
 	// seen holds every target named in fields, even those with mistakes,
 	// so a broken field does not also report its target as unmapped.
-	seen map[targetKind]bool
+	seen      map[targetKind]bool
+	seenNames map[string]bool // the same, by target name
 }
 
 // errAt records a mistake at the token's position. Messages name keys and
@@ -114,6 +115,7 @@ func (c *compiler) compile(data []byte) *Mapping {
 	}
 	c.colIdx = map[string]int{}
 	c.seen = map[targetKind]bool{}
+	c.seenNames = map[string]bool{}
 
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -148,8 +150,8 @@ func (c *compiler) compile(data []byte) *Mapping {
 		return nil
 	}
 
-	var fieldsKey *token.Token
-	var fieldsNode ast.Node
+	var fieldsKey, testsKey *token.Token
+	var fieldsNode, testsNode ast.Node
 	seen := map[string]bool{}
 	for _, mv := range root.Values {
 		key, ok := keyText(mv.Key)
@@ -202,7 +204,7 @@ func (c *compiler) compile(data []byte) *Mapping {
 		case "fields":
 			fieldsKey, fieldsNode = ktk, mv.Value
 		case "tests":
-			// Reserved for mapping fixtures (coming); accepted and ignored.
+			testsKey, testsNode = ktk, mv.Value
 		default:
 			c.errAt(ktk, "unknown top-level key %q (want app_id, endpoint, timezone, input_timezone, dedup, fields, tests)", key)
 		}
@@ -230,6 +232,9 @@ func (c *compiler) compile(data []byte) *Mapping {
 		c.compileField(mv)
 	}
 	c.checkTargets(fieldsKey)
+	if testsKey != nil {
+		c.compileTests(testsKey, testsNode)
+	}
 	if len(c.errs) > 0 {
 		return nil
 	}
@@ -270,6 +275,7 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 		return
 	}
 	c.seen[tk] = true
+	c.seenNames[target] = true
 	if c.m.Endpoint == EndpointVisit && tk.eventOnly() {
 		c.errAt(ktk, "%s does not apply to visits", target)
 		return
@@ -282,7 +288,7 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 	fs := &fieldSpec{field: &field{target: target, tk: tk, col: -1, regionCol: -1, typ: tk.defaultType()}, keyTk: ktk, segs: segs}
 	nerr := len(c.errs)
 	var srcName string
-	var regionKey, regionColKey, formatVal *token.Token
+	var regionKey, regionColKey, formatVal, extractKey *token.Token
 	format := ""
 	for _, kv := range body.Values {
 		k, ok := keyText(kv.Key)
@@ -366,6 +372,15 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 			if ok {
 				fs.def, fs.hasDefault, fs.defTk = v, true, vt
 			}
+		case "extract":
+			extractKey = kt
+			s, _ := scalarText(kv.Value)
+			x, ok := extractNames[s]
+			if !ok {
+				c.errAt(vt, "%s: extract must be af_user_id_cookie", target)
+				continue
+			}
+			fs.extract = x
 		case "on_invalid":
 			s, _ := scalarText(kv.Value)
 			switch s {
@@ -377,11 +392,14 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 				c.errAt(vt, "%s: on_invalid must be reject or omit", target)
 			}
 		default:
-			c.errAt(kt, "%s: unknown key %q (want column, value, template, type, format, hash, region, region_column, optional, default, on_invalid)", target, k)
+			c.errAt(kt, "%s: unknown key %q (want column, value, template, extract, type, format, hash, region, region_column, optional, default, on_invalid)", target, k)
 		}
 	}
 	if srcName == "" {
 		c.errAt(ktk, "%s: needs one of column, value or template", target)
+	}
+	if extractKey != nil && (srcName == "value" || srcName == "template") {
+		c.errAt(extractKey, "%s: extract reads a column; it cannot be combined with %s", target, srcName)
 	}
 	for _, rk := range []*token.Token{regionKey, regionColKey} {
 		if rk != nil && fs.hash != hashPhone && fs.hash != hashPhoneE164 {
@@ -459,7 +477,7 @@ func (c *compiler) compileSource(fs *fieldSpec, k string, n ast.Node) {
 				names = append(names, parts[i].colName)
 			}
 		}
-		fs.src, fs.tmpl, fs.colName = srcTemplate, parts, strings.Join(names, ",")
+		fs.src, fs.tmpl, fs.tmplText, fs.colName = srcTemplate, parts, s, strings.Join(names, ",")
 	}
 }
 

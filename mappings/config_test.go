@@ -193,13 +193,15 @@ func TestParseEmpty(t *testing.T) {
 	}
 }
 
-func TestParseAcceptsReservedAndOptions(t *testing.T) {
+func TestParseAcceptsOptions(t *testing.T) {
 	src := `app_id: a
 endpoint: visit
 input_timezone: Asia/Kolkata
 dedup: none
 tests:
-  - row: { u: x }
+  - name: the phone is required
+    row: { afid: x, plan: gold, ref: crm }
+    expect: { error: { field: phone_number_hashed, rule: required } }
 fields:
   user_id.appsflyer_id: { column: afid, optional: true }
   user_id.customer_user_id: { column: cuid, optional: true, on_invalid: omit }
@@ -214,4 +216,8 @@ fields:
 	assert.Equal(t, "Asia/Kolkata", m.InputTimezone.String())
 	assert.Equal(t, "UTC", m.TimezoneName)
 	assert.Equal(t, []string{"afid", "cuid", "plan", "ref", "phone", "cc"}, m.Columns())
+	res := m.RunTests()
+	require.Len(t, res, 1)
+	assert.True(t, res[0].Pass, res[0].Diff)
+	assert.Equal(t, 6, res[0].Line)
 }

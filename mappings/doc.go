@@ -7,6 +7,10 @@
 // specification. Raw PII never leaves this package: errors name the field,
 // the column and the rule, never the value.
 //
+// RunTests runs the fixtures a mapping carries under tests:, and Explain
+// traces one row field by field (with personal data masked) through the
+// same per-field step Apply uses.
+//
 // This package does no I/O beyond reading the mapping file, and knows
 // nothing of HTTP, the acceptance window or reports.
 package mappings

@@ -17,11 +17,18 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("app_id: a\nendpoint: visit\nfields:\n  user_id.appsflyer_id: { column: a }\n  event_url: { template: \"https://x/{p}{{\" }\n"))
 	f.Add([]byte("app_id: a\nendpoint: event\nfields:\n  event_value.a.b: { value: {x: [1, 2.5, null]} }\n  event_name: { value: x, default: &a y }\n"))
 	f.Add([]byte("- *x\n"))
+	f.Add([]byte(designExample + "tests:\n  - { name: a, row: { user_id: u, amount: 1.50, plan: [1, {b: null}] }, expect: { payload: { a: [1, {b: null}] } } }\n  - { name: b, row: {}, expect: { error: { rule: required } } }\n"))
+	f.Add([]byte("app_id: a\nendpoint: visit\nfields:\n  user_id.appsflyer_id: { column: c, extract: af_user_id_cookie }\n  event_url: { value: \"https://x/\" }\ntests:\n  - { name: a, row: { c: \"afUserId=1\" }, expect: { omitted: [event_url] } }\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, "f.yaml")
 		if err == nil {
 			if m == nil {
 				t.Fatal("nil mapping without error")
+			}
+			for _, r := range m.RunTests() {
+				if r.Pass != (r.Diff == "") || r.Line < 1 {
+					t.Fatalf("inconsistent test result %+v", r)
+				}
 			}
 			return
 		}

@@ -53,20 +53,24 @@ type Mapping struct {
 	// followed by the body without customer_dedup_id.
 	dedupPrefix []byte
 
+	tests []*fixture // the mapping's tests:, run by RunTests
+
 	pool sync.Pool // *state
 }
 
 // field is one compiled target: where its value comes from and how it is
 // coerced, normalized and validated. Fields never change after compile.
 type field struct {
-	target  string     // as written in the mapping, e.g. "event_value.custom_parameters.plan"
-	tk      targetKind // what the target is
-	slot    int        // index of this field's output in state.slots
-	src     sourceKind
-	col     int    // column index for srcColumn
-	colName string // column name for errors ("" for constants)
-	konst   readers.Value
-	tmpl    []tmplPart
+	target   string     // as written in the mapping, e.g. "event_value.custom_parameters.plan"
+	tk       targetKind // what the target is
+	slot     int        // index of this field's output in state.slots
+	src      sourceKind
+	col      int    // column index for srcColumn
+	colName  string // column name for errors ("" for constants)
+	konst    readers.Value
+	tmpl     []tmplPart
+	tmplText string      // the template as written, for Explain
+	extract  extractKind // srcColumn only: pull a value out of the column first
 
 	typ         valueType
 	hash        hashKind
