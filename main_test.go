@@ -400,3 +400,75 @@ func TestImportShardsSplitOneExport(t *testing.T) {
 	assert.EqualValues(t, 200, srv.Stats().Accepted)
 	assert.Empty(t, srv.Stats().Duplicates())
 }
+
+// TestParquetImportsLikeItsCSVTwin: the DuckDB-style renewals Parquet file
+// (timestamptz, decimal(18,2), strings, nulls) and its CSV twin give the
+// same report and send byte-identical bodies (exact decimals included).
+func TestParquetImportsLikeItsCSVTwin(t *testing.T) {
+	const mapping = `app_id: website-www.example.com
+endpoint: event
+timezone: UTC
+fields:
+  user_id.customer_user_id: { column: user_id }
+  event_name:               { value: af_subscription_renewal }
+  event_revenue:            { column: amount, type: number }
+  event_revenue_currency:   { column: currency }
+  email_hashed:             { column: email, hash: email, optional: true }
+  phone_number_e164_hashed: { column: phone, hash: phone_e164, region_column: country, optional: true, on_invalid: omit }
+  event_value.custom_parameters.plan: { column: plan }
+  customer_dedup_id:        { column: renewal_id }
+%s`
+	type outcome struct{ status, reason, dedup string }
+	runOne := func(t *testing.T, input, extra string, args ...string) (map[int]outcome, map[string]string) {
+		dir := t.TempDir()
+		in := filepath.Join(dir, filepath.Base(input))
+		b, err := os.ReadFile(input)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(in, b, 0o644))
+		srv := s2stest.NewServer(s2stest.Config{Token: "tok", KeepBodies: 1000})
+		defer srv.Close()
+		t.Setenv(tokenEnv, "tok")
+		m := mappingFile(t, dir, fmt.Sprintf(mapping, extra))
+		report := filepath.Join(dir, "report.csv")
+		stderr := captureStderr(t, func() {
+			run(append([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--report", report}, append(args, in)...))
+		})
+		got, _ := readReport(t, report)
+		require.NotEmpty(t, got, stderr)
+		out := map[int]outcome{}
+		for row, l := range got {
+			out[row] = outcome{l["status"], l["reason"], l["dedup_id"]}
+		}
+		bodies := map[string]string{}
+		for _, raw := range srv.Stats().Bodies {
+			var v struct {
+				ID string `json:"customer_dedup_id"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &v))
+			bodies[v.ID] = string(raw)
+		}
+		return out, bodies
+	}
+	pq, csvTwin := "readers/testdata/parquet/renewals.parquet", "readers/testdata/parquet/renewals.csv"
+
+	t.Run("live", func(t *testing.T) {
+		a, abodies := runOne(t, pq, "")
+		b, bbodies := runOne(t, csvTwin, "")
+		assert.Equal(t, b, a)
+		assert.Equal(t, bbodies, abodies, "same bytes on the wire")
+		assert.NotEmpty(t, abodies)
+	})
+	t.Run("dry run with timestamps", func(t *testing.T) {
+		ts := "  timestamp: { column: renewed_at, format: rfc3339 }\n"
+		now := "--now=2026-03-02T00:30:00Z"
+		a, _ := runOne(t, pq, ts, "--dry-run", now)
+		b, _ := runOne(t, csvTwin, ts, "--dry-run", now)
+		assert.Equal(t, b, a)
+		statuses := map[string]int{}
+		for _, o := range a {
+			statuses[o.status]++
+		}
+		assert.Positive(t, statuses["valid"])
+		assert.Positive(t, statuses["late"]+statuses["future"])
+	})
+}
