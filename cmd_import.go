@@ -204,8 +204,8 @@ func importAction(c *cli.Context) error {
 			logger.Error("metrics file", "file", p, "err", err)
 		}
 	}
-	if code != exitOK && code != exitUsage && !dry {
-		fmt.Fprintf(os.Stderr, "to retry the rows not accepted, run:\n  %s\n", resumeCommand(os.Args))
+	if !dry {
+		printNextStep(os.Stderr, sum, code)
 	}
 	if runErr != nil {
 		return &exitError{code: code, err: runErr}
@@ -374,26 +374,42 @@ func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
+// printNextStep tells a person what to do about rows not accepted: a
+// resume retries rows that were not delivered; it cannot fix rows refused
+// for their content.
+func printNextStep(w io.Writer, sum *importer.Summary, code int) {
+	if code == exitOK || code == exitUsage {
+		return
+	}
+	undelivered := sum.Counts[importer.StatusFailed] + sum.Counts[importer.StatusNotSent]
+	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" || len(sum.FailedFiles) > 0 {
+		fmt.Fprintf(w, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
+		return
+	}
+	var refused int64
+	for _, st := range []importer.Status{importer.StatusInvalid, importer.StatusLate, importer.StatusFuture, importer.StatusRejected} {
+		refused += sum.Counts[st]
+	}
+	if refused > 0 {
+		fmt.Fprintf(w, "%d rows were not sent or were refused because of their content (see the reason column); a retry alone will not change that\n", refused)
+	}
+}
+
 // resumeCommand is the command line to run again with --resume.
 func resumeCommand(args []string) string {
 	var b strings.Builder
-	hasResume := false
+	hasResume := contains(args, "--resume") || contains(args, "-resume")
 	for i, a := range args {
 		if a == "--overwrite" || a == "-overwrite" {
 			continue
 		}
-		if a == "--resume" || a == "-resume" {
-			hasResume = true
-		}
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if i == 0 {
+		if i == 0 && strings.Contains(a, string(filepath.Separator)+"go-build") {
 			// Under "go run" the binary is a temporary file.
-			if exe, err := os.Executable(); err == nil && strings.Contains(exe, "go-build") {
-				b.WriteString("go run .")
-				continue
-			}
+			b.WriteString("go run .")
+			continue
 		}
 		b.WriteString(shellQuote(a))
 		if i == 1 && !hasResume {

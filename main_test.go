@@ -191,7 +191,7 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 			assert.Empty(t, st.Duplicates())
 			assert.Zero(t, st.Late, "no late row was sent to be re-dated")
 			assert.Contains(t, stderr, fmt.Sprintf("accepted %d", accepted))
-			assert.Contains(t, stderr, "--resume")
+			assert.Contains(t, stderr, "because of their content", "no resume advice when a retry cannot help")
 			assert.NotContains(t, stderr, "t0ken-e2e")
 		})
 	}
@@ -471,4 +471,15 @@ fields:
 		assert.Positive(t, statuses["valid"])
 		assert.Positive(t, statuses["late"]+statuses["future"])
 	})
+}
+
+func TestResumeCommand(t *testing.T) {
+	assert.Equal(t, "afimport import --resume --mapping m.yaml 'my file.csv'",
+		resumeCommand([]string{"afimport", "import", "--mapping", "m.yaml", "my file.csv"}))
+	assert.Equal(t, "afimport import --resume --mapping m.yaml x.csv",
+		resumeCommand([]string{"afimport", "import", "--resume", "--mapping", "m.yaml", "x.csv"}))
+	assert.Equal(t, "afimport import --resume --mapping m.yaml x.csv",
+		resumeCommand([]string{"afimport", "import", "--overwrite", "--mapping", "m.yaml", "x.csv"}))
+	assert.Equal(t, "go run . import --resume --mapping m.yaml x.csv",
+		resumeCommand([]string{"/tmp/go-build123/b001/exe/afimport", "import", "--mapping", "m.yaml", "x.csv"}))
 }
