@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -482,4 +483,35 @@ func TestResumeCommand(t *testing.T) {
 		resumeCommand([]string{"afimport", "import", "--overwrite", "--mapping", "m.yaml", "x.csv"}))
 	assert.Equal(t, "go run . import --resume --mapping m.yaml x.csv",
 		resumeCommand([]string{"/tmp/go-build123/b001/exe/afimport", "import", "--mapping", "m.yaml", "x.csv"}))
+}
+
+func TestImportFromStdinGzip(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "r.csv")
+	writeCSV(t, plain, goodRows(30))
+	raw, err := os.ReadFile(plain)
+	require.NoError(t, err)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err = zw.Write(raw)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	go func() { w.Write(gz.Bytes()); w.Close() }()
+	old := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = old }()
+
+	report := filepath.Join(dir, "stdin.report.csv")
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--format", "csv",
+			"--mapping", mappingFile(t, dir, e2eMapping), "--report", report, "-"})
+	})
+	require.Equal(t, exitOK, code, stderr)
+	got, _ := readReport(t, report)
+	assert.Len(t, got, 30)
+	assert.Equal(t, "-", got[1]["file"])
 }

@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// stdin is what the path "-" reads; tests swap it.
-var stdin io.Reader = os.Stdin
+// stdin, when set, is what the path "-" reads instead of os.Stdin (read
+// at Open, not at init, so a caller that swaps os.Stdin is honoured).
+var stdin io.Reader
 
 // StdinPath is the path that names standard input.
 const StdinPath = "-"
@@ -141,6 +142,9 @@ func openSource(path string, extComp compression) (*source, error) {
 	var raw io.Reader
 	if path == StdinPath {
 		raw = stdin
+		if raw == nil {
+			raw = os.Stdin
+		}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
