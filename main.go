@@ -87,7 +87,7 @@ error (nothing sent); 3 the API refused the token or app; 130 interrupted.`,
 		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run() decides exit codes
-		Commands:             []*cli.Command{importCommand(), mockCommand()},
+		Commands:             []*cli.Command{importCommand(), initCommand(), checkCommand(), previewCommand(), explainCommand(), mockCommand()},
 	}
 }
 

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"afimport/mappings"
+	"afimport/mappings/guess"
+	"afimport/readers"
+)
+
+// defaultCheckRows is how many rows of each input check reads.
+const defaultCheckRows = 1000
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "check a mapping: load it, run its tests: fixtures, and try it on the inputs' first rows",
+		Description: `check loads the mapping (every mistake is printed with its line:column), runs
+the cases of its tests: section (PASS/FAIL with the difference), warns about
+placeholders left by "afimport init", and, given inputs, checks that each has
+every column the mapping reads and counts how many of its first --rows rows
+would be invalid, with the most frequent reasons. Nothing is sent.
+
+Exit codes: 0 the mapping loads, its tests pass and the inputs have its
+columns (invalid sample rows are reported, not an error); 1 an input could
+not be read; 2 the mapping does not load, a test fails, an input lacks a
+column, or --strict and a placeholder remains.`,
+		ArgsUsage: "[INPUT...]",
+		UsageText: `afimport check --mapping renewals.yaml
+   afimport check --mapping renewals.yaml exports/2026-11-27/renewals.csv.gz
+   afimport check --mapping renewals.yaml --rows 50000 exports/2026-11-27/
+   afimport check --strict --mapping renewals.yaml   # in CI: placeholders fail too`,
+		Flags: append([]cli.Flag{
+			mappingFlag(),
+			&cli.IntFlag{Name: "rows", Value: defaultCheckRows, Usage: "read at most `N` rows of each input (0: all)", EnvVars: env("check-rows")},
+			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains", EnvVars: env("check-strict")},
+		}, readerFlags()...),
+		Action: checkAction,
+	}
+}
+
+// mappingFlag is --mapping, shared by every command that reads a mapping.
+func mappingFlag() cli.Flag {
+	return &cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE` (required)", EnvVars: env("mapping")}
+}
+
+// readerFlags are the input flags of import, with the same names and
+// AFIMPORT_* variables, so readerOptions reads them alike everywhere.
+func readerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by extension; required for -)", EnvVars: env("format")},
+		&cli.StringFlag{Name: "delimiter", Usage: "CSV delimiter: , ; | or \\t (default , and \\t for .tsv)", EnvVars: env("delimiter")},
+		&cli.StringFlag{Name: "quote", Usage: "CSV quote character (default \")", EnvVars: env("quote")},
+		&cli.StringSliceFlag{Name: "null-value", Usage: "CSV field value read as null (repeatable), e.g. NULL or \\N", EnvVars: env("null-value")},
+		&cli.StringFlag{Name: "encoding", Usage: "CSV text encoding: utf-8 or latin-1", EnvVars: env("encoding")},
+		&cli.IntFlag{Name: "max-row-bytes", Value: 1 << 20, Usage: "a longer CSV record or NDJSON line is an invalid row", EnvVars: env("max-row-bytes")},
+	}
+}
+
+// loadMapping loads --mapping; any problem is a usage error (exit 2) that
+// lists every mistake with its line:column.
+func loadMapping(c *cli.Context) (*mappings.Mapping, error) {
+	if c.String("mapping") == "" {
+		return nil, usageErr("--mapping FILE is required (or set AFIMPORT_MAPPING)")
+	}
+	m, err := mappings.Load(c.String("mapping"))
+	if err != nil {
+		return nil, usageErr("mapping:\n%v", err)
+	}
+	return m, nil
+}
+
+// flagsAfterArgs refuses a flag written after the arguments: the CLI stops
+// reading flags at the first argument, so it would be taken as an input.
+func flagsAfterArgs(c *cli.Context) error {
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") && a != readers.StdinPath {
+			return usageErr("%q comes after the arguments: put every flag before them (afimport %s [flags] ARGS)", a, c.Command.Name)
+		}
+	}
+	return nil
+}
+
+// expandInputs expands the arguments like import does.
+func expandInputs(args []string) ([]string, error) {
+	inputs, err := readers.Expand(args)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if len(inputs) == 0 {
+		return nil, usageErr("no input files found in %q", args)
+	}
+	if len(inputs) > 1 && contains(inputs, readers.StdinPath) {
+		return nil, usageErr("standard input (-) cannot be combined with other inputs")
+	}
+	return inputs, nil
+}
+
+func checkAction(c *cli.Context) error {
+	if err := flagsAfterArgs(c); err != nil {
+		return err
+	}
+	out := c.App.Writer
+	m, err := loadMapping(c)
+	if err != nil {
+		return err
+	}
+	if c.Int("rows") < 0 {
+		return usageErr("--rows %d: want 0 (all) or more", c.Int("rows"))
+	}
+	fmt.Fprintf(out, "mapping %s: loads (app %s, endpoint %s, %d columns: %s)\n",
+		c.String("mapping"), m.AppID, m.Endpoint, len(m.Columns()), strings.Join(m.Columns(), ", "))
+
+	var problems []string
+	results := m.RunTests()
+	if len(results) == 0 {
+		fmt.Fprintln(out, "tests: none (add a tests: section, see docs/mapping.md#tests-mapping-fixtures)")
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Pass {
+			fmt.Fprintf(out, "PASS %s (line %d)\n", r.Name, r.Line)
+			continue
+		}
+		failed++
+		fmt.Fprintf(out, "FAIL %s (line %d)\n", r.Name, r.Line)
+		for _, d := range strings.Split(r.Diff, "; ") {
+			fmt.Fprintf(out, "     %s\n", d)
+		}
+	}
+	if len(results) > 0 {
+		fmt.Fprintf(out, "tests: %d passed, %d failed\n", len(results)-failed, failed)
+	}
+	if failed > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d tests failed", failed, len(results)))
+	}
+
+	placeholders := findPlaceholders(m)
+	for _, p := range placeholders {
+		fmt.Fprintf(out, "warning: %s\n", p)
+	}
+	if len(placeholders) > 0 && c.Bool("strict") {
+		problems = append(problems, fmt.Sprintf("%d placeholder(s) of afimport init remain (--strict)", len(placeholders)))
+	}
+
+	code := exitOK
+	if c.NArg() > 0 {
+		inputs, err := expandInputs(c.Args().Slice())
+		if err != nil {
+			return err
+		}
+		ropts, err := readerOptions(c)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		ropts.Columns = m.Columns()
+		for _, in := range inputs {
+			st, err := sampleInput(m, in, ropts, c.Int("rows"))
+			var mc *readers.MissingColumnError
+			switch {
+			case errors.As(err, &mc):
+				fmt.Fprintf(out, "%s: missing column(s) %s (the file has: %s)\n", in, quoteAll(mc.Columns), strings.Join(st.header, ", "))
+				problems = append(problems, fmt.Sprintf("%s lacks column(s) %s", in, quoteAll(mc.Columns)))
+				continue
+			case err != nil && st.rows == 0:
+				fmt.Fprintf(out, "%s: cannot read: %v\n", in, err)
+				code = exitRowsFailed
+				continue
+			}
+			st.print(out, in)
+			if err != nil {
+				fmt.Fprintf(out, "  stopped reading: %v\n", err)
+				code = exitRowsFailed
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitUsage, err: errors.New("check failed: " + strings.Join(problems, "; "))}
+	}
+	if code != exitOK {
+		return &exitError{code: code, err: errors.New("check: an input could not be read")}
+	}
+	if len(placeholders) > 0 {
+		fmt.Fprintf(out, "ok, with %d warning(s)\n", len(placeholders))
+		return nil
+	}
+	fmt.Fprintln(out, "ok")
+	return nil
+}
+
+// sampleStats is what check learned from the first rows of one input.
+type sampleStats struct {
+	header  []string
+	rows    int
+	invalid int
+	reasons map[string]int
+	limited bool // stopped at --rows
+}
+
+// sampleInput maps up to limit rows of one input (0: all). The error is
+// Open's (a *readers.MissingColumnError among them) or the one that
+// stopped the reading; rows read before it are counted.
+func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit int) (sampleStats, error) {
+	st := sampleStats{reasons: map[string]int{}}
+	r, err := readers.Open(path, ropts)
+	if err != nil {
+		var mc *readers.MissingColumnError
+		if errors.As(err, &mc) {
+			st.header = fileHeader(path, ropts)
+		}
+		return st, err
+	}
+	defer r.Close()
+	for limit == 0 || st.rows < limit {
+		row, err := r.Next()
+		if err == io.EOF {
+			return st, nil
+		}
+		if err != nil {
+			return st, err
+		}
+		st.rows++
+		reason := ""
+		if row.Err != nil {
+			reason = rowErrReason(row.Err)
+		} else if _, err := m.Apply(row.Values); err != nil {
+			reason = err.Error()
+		}
+		if reason != "" {
+			st.invalid++
+			st.reasons[reason]++
+		}
+	}
+	st.limited = true
+	return st, nil
+}
+
+// fileHeader is every column of an input, to name what it has when a
+// column is missing; nil when it cannot be read.
+func fileHeader(path string, ropts readers.Options) []string {
+	ropts.Columns = nil
+	r, err := readers.Open(path, ropts)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	return r.Header()
+}
+
+func (st sampleStats) print(w io.Writer, name string) {
+	scope := fmt.Sprintf("all %d rows", st.rows)
+	if st.limited {
+		scope = fmt.Sprintf("the first %d rows", st.rows)
+	}
+	fmt.Fprintf(w, "%s: has every column; %s: %d valid, %d invalid\n", name, scope, st.rows-st.invalid, st.invalid)
+	type rc struct {
+		reason string
+		n      int
+	}
+	var top []rc
+	for r, n := range st.reasons {
+		top = append(top, rc{r, n})
+	}
+	sort.Slice(top, func(i, j int) bool {
+		if top[i].n != top[j].n {
+			return top[i].n > top[j].n
+		}
+		return top[i].reason < top[j].reason
+	})
+	const shown = 5
+	for i, t := range top {
+		if i == shown {
+			fmt.Fprintf(w, "  and %d more reason(s)\n", len(top)-shown)
+			break
+		}
+		fmt.Fprintf(w, "  %6d  %s\n", t.n, t.reason)
+	}
+}
+
+// findPlaceholders lists what afimport init left for a human to fill in:
+// the app id, a column or a constant named TODO_... (guess's placeholders).
+func findPlaceholders(m *mappings.Mapping) []string {
+	var out []string
+	if m.AppID == guess.PlaceholderAppID {
+		out = append(out, fmt.Sprintf("app_id is still the placeholder %s", guess.PlaceholderAppID))
+	}
+	for _, col := range m.Columns() {
+		if strings.HasPrefix(col, "TODO_") {
+			out = append(out, fmt.Sprintf("column %q is a placeholder: name the real column", col))
+		}
+	}
+	// Constants are only visible through a mapped row: explain an all-null
+	// row and look at what the constant fields produce.
+	ex := m.Explain(make([]readers.Value, len(m.Columns())))
+	for _, f := range ex.Fields {
+		if f.Source == "constant" && strings.Contains(f.Result, "TODO_") {
+			out = append(out, fmt.Sprintf("%s is still the placeholder %s", f.Field, f.Result))
+		}
+	}
+	return out
+}
+
+// rowErrReason is a reader's row error as the report words it.
+func rowErrReason(err error) string {
+	var re *readers.RowError
+	if errors.As(err, &re) {
+		if re.Column != "" {
+			return fmt.Sprintf("column %q: %v", re.Column, re.Err)
+		}
+		return re.Err.Error()
+	}
+	return err.Error()
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"afimport/mappings"
+	"afimport/readers"
+)
+
+func explainCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "explain",
+		Usage: "show one row's journey: source values, each field's rules and result, the window, the body",
+		Description: `explain maps row --row of INPUT and shows every target field: its source, the
+input (personal data masked), the rules applied and the JSON value sent, or the
+error, or why it is left out; then where the timestamp stands against the
+acceptance window (deadline in the app's timezone) and the body as it would be
+sent, or why the row would not be. Nothing is sent.
+
+--row is the 1-based data row as the report numbers it (the CSV header is not
+counted; NDJSON: the line number).
+
+Exit codes: 0 the row would be sent; 1 it would not (invalid, late, future);
+2 usage or mapping error, or no such row.`,
+		ArgsUsage: "INPUT",
+		UsageText: `afimport explain --mapping renewals.yaml --row 4 renewals.csv
+   afimport explain --mapping renewals.yaml --row 1042 --now 2026-11-28T00:20:00-05:00 exports/2026-11-27/renewals.csv.gz
+   afimport explain --mapping renewals.yaml --row 7 --app-timezone Europe/Paris renewals.ndjson`,
+		Flags: append(append([]cli.Flag{
+			mappingFlag(),
+			&cli.Int64Flag{Name: "row", Usage: "the 1-based data row `N` to explain (required)", EnvVars: env("explain-row")},
+		}, windowFlags()...), readerFlags()...),
+		Action: explainAction,
+	}
+}
+
+func explainAction(c *cli.Context) error {
+	if err := flagsAfterArgs(c); err != nil {
+		return err
+	}
+	m, err := loadMapping(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		return usageErr("explain takes one INPUT file, got %d arguments", c.NArg())
+	}
+	want := c.Int64("row")
+	if !c.IsSet("row") {
+		return usageErr("--row N is required: the 1-based data row to explain")
+	}
+	if want < 1 {
+		return usageErr("--row %d: rows are numbered from 1", want)
+	}
+	ck, err := windowClock(c, m)
+	if err != nil {
+		return err
+	}
+	ropts, err := readerOptions(c)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	ropts.Columns = m.Columns()
+	in := c.Args().First()
+
+	var found *readers.Row
+	var last int64
+	err = eachRow(in, ropts, func(row readers.Row) bool {
+		last = row.Pos.Row
+		if row.Pos.Row == want {
+			found = &row
+			return false
+		}
+		return row.Pos.Row < want
+	})
+	if err != nil {
+		var mc *readers.MissingColumnError
+		if errors.As(err, &mc) {
+			return usageErr("the mapping reads column(s) the input lacks: %v", err)
+		}
+		if found == nil {
+			return &exitError{code: exitRowsFailed, err: err}
+		}
+	}
+	if found == nil {
+		return usageErr("%s has no row %d (its last data row is %d)", in, want, last)
+	}
+
+	var ex *mappings.Explanation
+	if found.Err == nil {
+		e := m.Explain(found.Values)
+		ex = &e
+	}
+	o := judge(*found, ex, ck)
+	writeExplanation(c.App.Writer, c.String("mapping"), m, ex, o, ck)
+	if o.Status != "valid" {
+		return &exitError{code: exitRowsFailed, err: errors.New("")}
+	}
+	return nil
+}
+
+// writeExplanation prints a row's journey. Every value it shows comes from
+// Explain (masked there) or from the body (hashed, and redacted by
+// safeBody where a mapping sends personal data unhashed).
+func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *mappings.Explanation, o rowOutcome, ck clock) {
+	fmt.Fprintf(w, "%s through %s (app %s, endpoint %s)\n", o.Pos, mappingName, m.AppID, m.Endpoint)
+	if ex == nil {
+		fmt.Fprintf(w, "\nthe row could not be read\n\nverdict: INVALID, not sent\n  %s\n", o.Reason)
+		return
+	}
+
+	// Source values as the fields read them, one per column, masked as
+	// Explain masks them.
+	fmt.Fprintln(w, "\nsource values (personal data masked):")
+	seen := map[string]bool{}
+	width := 0
+	type kv struct{ k, v string }
+	var src []kv
+	for _, f := range ex.Fields {
+		col, ok := plainColumn(f.Source)
+		if !ok || seen[col] {
+			continue
+		}
+		seen[col] = true
+		src = append(src, kv{col, f.Input})
+		width = max(width, len(col))
+	}
+	for _, s := range src {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, s.k, s.v)
+	}
+
+	fmt.Fprintln(w, "\nfields, in body order:")
+	for _, f := range ex.Fields {
+		fmt.Fprintf(w, "  %s\n", f.Field)
+		fmt.Fprintf(w, "    source  %s\n", f.Source)
+		in := f.Input
+		if f.Default {
+			in += " (missing: default used)"
+		}
+		fmt.Fprintf(w, "    input   %s\n", in)
+		fmt.Fprintf(w, "    rules   %s\n", f.Rules)
+		switch {
+		case f.Omitted:
+			fmt.Fprintf(w, "    omitted %s\n", f.Why)
+			if f.Error != "" {
+				fmt.Fprintf(w, "    because %s\n", f.Error)
+			}
+		case f.Error != "":
+			fmt.Fprintf(w, "    ERROR   %s\n", f.Error)
+		default:
+			fmt.Fprintf(w, "    result  %s\n", f.Result)
+		}
+	}
+
+	fmt.Fprintf(w, "\nwindow (app timezone %s, now %s):\n", ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
+	switch {
+	case o.Status == "invalid":
+		fmt.Fprintln(w, "  not checked: the row is invalid")
+	default:
+		fmt.Fprintf(w, "  %s\n", o.Window)
+		if !o.Deadline.IsZero() {
+			fmt.Fprintf(w, "  deadline %s\n", o.Deadline.Format(time.RFC3339))
+		}
+	}
+
+	if o.Status == "valid" {
+		fmt.Fprintln(w, "\nverdict: VALID, would be sent")
+	} else {
+		fmt.Fprintf(w, "\nverdict: %s, not sent\n  %s\n", strings.ToUpper(o.Status), o.Reason)
+	}
+	if o.Body != nil {
+		label := "body"
+		if o.Status != "valid" {
+			label = "body (built, but not sent)"
+		}
+		if len(o.Redacted) > 0 {
+			label += "; " + strings.Join(o.Redacted, ", ") + " sent unhashed, hidden here"
+		}
+		fmt.Fprintln(w, label+":")
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, o.Body, "  ", "  "); err != nil {
+			pretty.Write(o.Body)
+		}
+		fmt.Fprintf(w, "  %s\n", pretty.String())
+	}
+}
+
+// plainColumn is the column of a source `column "x"` read as is (no
+// extract); false for constants, templates and extracts.
+func plainColumn(source string) (string, bool) {
+	rest, ok := strings.CutPrefix(source, "column ")
+	if !ok || strings.Contains(source, ", extract ") {
+		return "", false
+	}
+	col, err := strconv.Unquote(rest)
+	return col, err == nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"afimport/mappings/guess"
+	"afimport/readers"
+)
+
+// defaultInitRows is how many sample rows init reads.
+const defaultInitRows = 100
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "write a starter mapping guessed from a sample export",
+		Description: `init reads the first --rows rows of SAMPLE, guesses which S2S field each column
+feeds, and writes a commented YAML mapping: each guess says why in counts only,
+and what cannot be guessed is a TODO_ placeholder ("afimport check" lists those
+left). Sample values are personal data: they are read, never written.
+
+Exit codes: 0 written; 2 the sample cannot be read or used, or --out exists.`,
+		ArgsUsage: "SAMPLE",
+		UsageText: `afimport init exports/renewals.csv > renewals.yaml
+   afimport init --app-id website-www.example.com --out renewals.yaml exports/renewals.csv.gz
+   afimport init --endpoint visit --rows 500 --out visits.yaml exports/visits.parquet
+   head -n 200 export.csv | afimport init --format csv -`,
+		Flags: append([]cli.Flag{
+			// --endpoint means event|visit here, a URL in import: its own variable.
+			&cli.StringFlag{Name: "endpoint", Value: "event", Usage: "S2S endpoint the mapping targets: event or visit", EnvVars: env("init-endpoint")},
+			&cli.StringFlag{Name: "app-id", Usage: "the unified app `ID` in AppsFlyer (default: a TODO_app_id placeholder)", EnvVars: env("app-id")},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the mapping to `FILE` (default: standard output)", EnvVars: env("init-out")},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite --out if it exists", EnvVars: env("init-force")},
+			&cli.IntFlag{Name: "rows", Value: defaultInitRows, Usage: "read at most `N` sample rows", EnvVars: env("init-rows")},
+		}, readerFlags()...),
+		Action: initAction,
+	}
+}
+
+func initAction(c *cli.Context) error {
+	if err := flagsAfterArgs(c); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		return usageErr("init takes one SAMPLE file (or - with --format), got %d arguments", c.NArg())
+	}
+	sample := c.Args().First()
+	n := c.Int("rows")
+	if n < 1 {
+		return usageErr("--rows %d: want 1 or more", n)
+	}
+	ropts, err := readerOptions(c)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	path := c.String("out")
+	if _, err := os.Stat(path); path != "" && err == nil && !c.Bool("force") {
+		return usageErr("%s already exists: add --force to replace it", path)
+	}
+	header, rows, skipped, err := readSample(sample, ropts, n)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	source := filepath.Base(sample)
+	if sample == readers.StdinPath {
+		source = "standard input"
+	}
+	out, err := guess.Starter(header, rows, guess.Options{Source: source, Endpoint: c.String("endpoint"), AppID: c.String("app-id")})
+	if err != nil {
+		return usageErr("%s: %v", sample, err)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(os.Stderr, "afimport: %d sample rows could not be read and were skipped\n", skipped)
+	}
+	if path == "" {
+		_, err := c.App.Writer.Write(out)
+		return err
+	}
+	if err := writeNew(path, out, c.Bool("force")); err != nil {
+		return usageErr("%v", err)
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s from %d sample rows of %s\nnext: fix every TODO in it, then run\n  afimport check --mapping %s %s\n",
+		path, len(rows), sample, shellQuote(path), shellQuote(sample))
+	return nil
+}
+
+// readSample reads up to n readable rows of every column of path. Rows the
+// reader could not read are skipped and counted.
+func readSample(path string, ropts readers.Options, n int) (header []string, rows [][]readers.Value, skipped int, err error) {
+	ropts.Columns = nil // every column, in file order
+	r, err := readers.Open(path, ropts)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer r.Close()
+	for len(rows) < n {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if row.Err != nil {
+			skipped++
+			continue
+		}
+		rows = append(rows, row.Values)
+	}
+	return r.Header(), rows, skipped, nil
+}
+
+// writeNew writes data to path, refusing to replace an existing file
+// unless force.
+func writeNew(path string, data []byte, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists: add --force to replace it", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
