@@ -40,6 +40,12 @@ func importAction(c *cli.Context) error {
 		return usageErr("mapping:\n%v", err)
 	}
 	dry := c.Bool("dry-run")
+	if ph := findPlaceholders(m); len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
+		// A starter mapping from afimport init that nobody finished would
+		// send events named TODO_event_name to the real app.
+		return usageErr("mapping %s still has placeholders from afimport init: %s (a dry run or --endpoint mock works meanwhile)",
+			c.String("mapping"), strings.Join(ph, "; "))
+	}
 
 	now := time.Now
 	if s := c.String("now"); s != "" {
@@ -240,6 +246,10 @@ func runFailed(err error) error {
 	var mc *readers.MissingColumnError
 	if errors.As(err, &mc) {
 		return usageErr("the mapping reads column(s) the input lacks: %v", err)
+	}
+	var he *readers.HeaderError
+	if errors.As(err, &he) {
+		return usageErr("%v", err)
 	}
 	return &exitError{code: exitRowsFailed, err: err}
 }

@@ -515,3 +515,21 @@ func TestImportFromStdinGzip(t *testing.T) {
 	assert.Len(t, got, 30)
 	assert.Equal(t, "-", got[1]["file"])
 }
+
+func TestImportRefusesInitPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, goodRows(3))
+	m := mappingFile(t, dir, strings.Replace(e2eMapping, "value: af_subscription_renewal", "value: TODO_event_name", 1))
+	t.Setenv(tokenEnv, "tok")
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "https://events.appsflyer.com", "--mapping", m, in})
+	})
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "TODO_event_name")
+	captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, in})
+	})
+	assert.Equal(t, exitOK, code, "a dry run still works")
+}
