@@ -13,7 +13,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"afimport/mappings"
 )
@@ -60,12 +62,13 @@ type ClientOptions struct {
 // Client is the HTTP Sender for AppsFlyer's S2S API.
 type Client struct {
 	url     string
-	auth    string
+	u       *url.URL    // parsed url, shared read-only by every request
+	header  http.Header // shared read-only by every request
 	token   string
-	ua      string
 	timeout time.Duration
 	now     func() time.Time
-	hc      *http.Client
+	tr      *http.Transport
+	hc      *http.Client // for the rare redirect; see Send
 }
 
 var _ Sender = (*Client)(nil)
@@ -117,13 +120,23 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if ua == "" {
 		ua = "afimport"
 	}
+	full := strings.TrimRight(u.String(), "/") + path + url.PathEscape(o.AppID)
+	fu, err := url.Parse(full)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", base, err)
+	}
 	return &Client{
-		url:     strings.TrimRight(u.String(), "/") + path + url.PathEscape(o.AppID),
-		auth:    "Bearer " + o.Token,
+		url: full,
+		u:   fu,
+		header: http.Header{
+			"Authorization": {"Bearer " + o.Token},
+			"Content-Type":  {"application/json"},
+			"User-Agent":    {ua},
+		},
 		token:   o.Token,
-		ua:      ua,
 		timeout: timeout,
 		now:     now,
+		tr:      tr,
 		hc:      &http.Client{Transport: tr},
 	}, nil
 }
@@ -134,46 +147,122 @@ func (c *Client) URL() string { return c.url }
 // CloseIdleConnections releases the connection pool.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// maxAnswer is how much of an answer is read and parsed; the rest is
+// drained (up to 1 MiB) so the connection is reused.
+const maxAnswer = 8 << 10
+
+var answerPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // Send POSTs body once.
+//
+// It hands the request straight to the Transport: http.Client.Do would
+// clone the headers and re-parse the URL of every request for a redirect
+// that the S2S API never sends. The headers and URL are built once and
+// shared read-only. Should an answer be a redirect after all, the request
+// is sent again through an http.Client, which follows it as before.
 func (c *Client) Send(ctx context.Context, body []byte) (resp Response) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return Response{Err: c.redact(err)}
+	// A NopCloser around a *bytes.Reader, as http.NewRequest makes it:
+	// net/http then knows the body is in memory and writes headers and
+	// body with one system call.
+	var rbody io.ReadCloser = io.NopCloser(bytes.NewReader(body))
+	if len(body) == 0 {
+		rbody = http.NoBody
 	}
-	req.Header = http.Header{
-		"Authorization": {c.auth},
-		"Content-Type":  {"application/json"},
-		"User-Agent":    {c.ua},
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           c.u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        c.header,
+		Body:          rbody,
+		ContentLength: int64(len(body)),
+		Host:          c.u.Host,
+		// GetBody lets net/http replay the body on a connection that died
+		// before the request was written, without copying it.
+		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}).WithContext(ctx)
+	hr, err := c.tr.RoundTrip(req)
+	if err == nil && isRedirect(hr.StatusCode) {
+		drain(hr.Body)
+		req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+		if rerr != nil {
+			return Response{Err: c.redact(rerr)}
+		}
+		req.Header = c.header.Clone()
+		hr, err = c.hc.Do(req)
+	} else if err != nil {
+		// As http.Client reports it: Post "url": cause.
+		err = &url.Error{Op: "Post", URL: c.url, Err: err}
 	}
-	// GetBody lets net/http replay the body on a connection that died
-	// before the request was written, without copying it.
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	hr, err := c.hc.Do(req)
 	if err != nil {
 		return Response{Err: c.redact(err)}
 	}
 	defer hr.Body.Close()
-	const maxBody = 8 << 10
-	raw, err := io.ReadAll(io.LimitReader(hr.Body, maxBody))
-	// Drain what is left so the connection is reused.
-	_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, 1<<20))
+	bp := answerPool.Get().(*[]byte)
+	defer answerPool.Put(bp)
+	raw, err := readAnswer((*bp)[:0], hr.Body)
+	*bp = raw[:0]
 	resp.Status = hr.StatusCode
 	if err != nil && hr.StatusCode/100 != 2 {
 		resp.Err = c.redact(err)
 	}
+	// Redact before parsing and cutting to an excerpt: a token cut in two
+	// by the excerpt would no longer match, and its prefix would leak.
+	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
+		raw = bytes.ReplaceAll(raw, []byte(c.token), []byte("[REDACTED]"))
+	}
 	resp.MessageID, resp.Message = parseAnswer(raw)
-	resp.Message = c.redactString(resp.Message)
-	if d, ok := parseRetryAfter(hr.Header.Get("Retry-After"), c.now()); ok {
-		resp.RetryAfter, resp.HasRetryAfter = d, true
+	if v := hr.Header["Retry-After"]; len(v) > 0 {
+		if d, ok := parseRetryAfter(v[0], c.now()); ok {
+			resp.RetryAfter, resp.HasRetryAfter = d, true
+		}
 	}
 	return resp
+}
+
+func isRedirect(code int) bool {
+	switch code {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// readAnswer appends up to maxAnswer bytes of r to buf, as
+// io.ReadAll(io.LimitReader(r, maxAnswer)) would, and drains what is left.
+func readAnswer(buf []byte, r io.Reader) ([]byte, error) {
+	for len(buf) < maxAnswer {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxAnswer)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	drain(r)
+	return buf, nil
+}
+
+// drain reads what is left of a body (up to 1 MiB) so the connection is
+// reused.
+func drain(r io.Reader) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 }
 
 // parseAnswer pulls messageId and message out of an API answer, falling back
 // to a short excerpt of a non-JSON body.
 func parseAnswer(raw []byte) (id, msg string) {
+	if id, msg, ok := parseFlatAnswer(raw); ok {
+		return id, msg
+	}
 	var a struct {
 		MessageID  string `json:"messageId"`
 		MessageID2 string `json:"message_id"`
@@ -237,4 +326,96 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// parseFlatAnswer is parseAnswer's fast path for the usual answer, a flat
+// JSON object of plain strings ({"status":"ok","messageId":"..."}): it
+// gives what json.Unmarshal into parseAnswer's struct gives (keys matched
+// case-insensitively, the last duplicate wins). Anything else (escapes,
+// non-ASCII keys, other value kinds, invalid UTF-8, trailing data) reports
+// false, and parseAnswer takes the general path.
+func parseFlatAnswer(raw []byte) (id, msg string, ok bool) {
+	var id1, id2, m1, m2 []byte
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return "", "", false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		i++
+	} else {
+		for {
+			key, next, ok := flatString(raw, i)
+			if !ok {
+				return "", "", false
+			}
+			for _, c := range key {
+				if c >= utf8.RuneSelf {
+					return "", "", false
+				}
+			}
+			i = skipSpace(raw, next)
+			if i >= len(raw) || raw[i] != ':' {
+				return "", "", false
+			}
+			val, next, ok := flatString(raw, skipSpace(raw, i+1))
+			if !ok || !utf8.Valid(val) {
+				return "", "", false
+			}
+			switch {
+			case bytes.EqualFold(key, []byte("messageId")):
+				id1 = val
+			case bytes.EqualFold(key, []byte("message_id")):
+				id2 = val
+			case bytes.EqualFold(key, []byte("message")):
+				m1 = val
+			case bytes.EqualFold(key, []byte("error")):
+				m2 = val
+			}
+			i = skipSpace(raw, next)
+			if i < len(raw) && raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+				continue
+			}
+			if i < len(raw) && raw[i] == '}' {
+				i++
+				break
+			}
+			return "", "", false
+		}
+	}
+	if skipSpace(raw, i) != len(raw) {
+		return "", "", false
+	}
+	if len(id1) == 0 {
+		id1 = id2
+	}
+	if len(m1) == 0 {
+		m1 = m2
+	}
+	return string(id1), string(m1), true
+}
+
+// flatString reads a JSON string without escapes or control characters at
+// raw[i:], returning its contents and the index after the closing quote.
+func flatString(raw []byte, i int) ([]byte, int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return raw[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }

@@ -1,13 +1,16 @@
 package mappings
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -82,12 +85,34 @@ func (f *field) fail(rule string, err error) *FieldError {
 }
 
 func (m *Mapping) apply(values []readers.Value, st *state) (*Payload, *FieldError) {
+	return m.applyBody(values, st, true)
+}
+
+func (m *Mapping) applyBody(values []readers.Value, st *state, body bool) (*Payload, *FieldError) {
 	for _, f := range m.fields {
 		if status, ferr := m.step(f, values, st, nil); status == fieldRejected {
 			return nil, ferr
 		}
 	}
-	return m.finish(st)
+	return m.finishBody(st, body)
+}
+
+// Check is Apply without the body: it returns the same error, or a
+// payload with the same timestamp and DedupID but a nil Body. A dry run
+// and the importer's preflight only need to know whether and when a row
+// would be sent, so they skip copying the body out. Check is safe for
+// concurrent use.
+func (m *Mapping) Check(values []readers.Value) (*Payload, error) {
+	if len(values) != len(m.columns) {
+		return m.Apply(values) // its error
+	}
+	st := m.getState()
+	defer m.pool.Put(st)
+	p, ferr := m.applyBody(values, st, false)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return p, nil
 }
 
 // fieldStatus is what step did with one field.
@@ -172,6 +197,11 @@ func invalid(f *field, ferr *FieldError) (fieldStatus, *FieldError) {
 // finish applies the whole-row rules to the evaluated slots and builds the
 // body and its customer_dedup_id.
 func (m *Mapping) finish(st *state) (*Payload, *FieldError) {
+	return m.finishBody(st, true)
+}
+
+// finishBody is finish; without body, the payload's Body stays nil.
+func (m *Mapping) finishBody(st *state, withBody bool) (*Payload, *FieldError) {
 	if !m.present(st, m.cuidSlot) && !m.present(st, m.afidSlot) {
 		return nil, &FieldError{Field: "user_id", Rule: "user_id", Err: errUserID}
 	}
@@ -204,6 +234,14 @@ func (m *Mapping) finish(st *state) (*Payload, *FieldError) {
 	p := &Payload{Timestamp: st.ts, HasTimestamp: st.hasTS}
 	body := b[bodyStart:]
 	switch {
+	case !withBody:
+		switch {
+		case dedupMapped:
+			p.DedupID = jsonStringValue(st.vals[st.slots[m.dedupSlot].start:st.slots[m.dedupSlot].end])
+		case m.Dedup == DedupAuto:
+			sum := sha256.Sum256(b)
+			p.DedupID = hex.EncodeToString(sum[:16])
+		}
 	case dedupMapped:
 		p.Body = append([]byte(nil), body...)
 		s := st.slots[m.dedupSlot]
@@ -510,18 +548,32 @@ func (m *Mapping) encodeHashed(f *field, dst []byte, v readers.Value, values []r
 			return dst, f.fail("phone", errPhone)
 		}
 	case hashName:
+		if out, ok := appendCachedName(dst, s); ok {
+			return out, nil
+		}
 		if norm, err = pii.Name(s); err != nil {
 			return dst, f.fail("name", errName)
 		}
+		start := len(dst)
+		dst, ferr := appendDigest(f, dst, norm)
+		if ferr == nil {
+			storeName(s, dst[start:])
+		}
+		return dst, ferr
 	case hashSHA256:
 		norm = s
 	}
+	return appendDigest(f, dst, norm)
+}
+
+// appendDigest appends the SHA-256 of norm as a JSON string.
+func appendDigest(f *field, dst []byte, norm string) ([]byte, *FieldError) {
 	start := len(dst)
 	dst = append(dst, '"')
 	dst = pii.AppendSHA256Hex(dst, norm)
 	// Belt and braces: whatever pii returns, the body only ever carries
 	// what the spec's ^[a-fA-F0-9]{64}$ accepts.
-	if !isHex64(string(dst[start+1:])) {
+	if !isHex64(dst[start+1:]) {
 		return dst[:start], f.fail("sha256", errHashBroken)
 	}
 	return append(dst, '"'), nil
@@ -672,9 +724,53 @@ func encodeJSON(f *field, dst []byte, v readers.Value, object bool) ([]byte, *Fi
 
 // jsonStringValue returns the text of an encoded JSON string.
 func jsonStringValue(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1])
+	}
 	s, err := strconv.Unquote(string(b))
-	if err != nil || !strings.ContainsRune(string(b), '\\') {
+	if err != nil {
 		return string(b[1 : len(b)-1])
 	}
 	return s
+}
+
+// nameCache remembers the quoted digests of recent names: names repeat
+// across an export far more than emails do, and normalizing a non-ASCII
+// name (NFC, Unicode lower case) then hashing it costs about a
+// microsecond. It is a direct-mapped table; an entry is immutable and a
+// slot is replaced whole. Only valid names are kept.
+var (
+	nameCache [4096]atomic.Pointer[nameEntry]
+	nameSeed  = maphash.MakeSeed()
+)
+
+const maxCachedName = 64
+
+type nameEntry struct {
+	raw    string
+	digest [66]byte // the JSON string: quote, 64 hex digits, quote
+}
+
+func nameSlot(raw string) *atomic.Pointer[nameEntry] {
+	return &nameCache[maphash.String(nameSeed, raw)%uint64(len(nameCache))]
+}
+
+func appendCachedName(dst []byte, raw string) ([]byte, bool) {
+	if len(raw) > maxCachedName {
+		return dst, false
+	}
+	if e := nameSlot(raw).Load(); e != nil && e.raw == raw {
+		return append(dst, e.digest[:]...), true
+	}
+	return dst, false
+}
+
+// storeName caches digest, the quoted digest of raw.
+func storeName(raw string, digest []byte) {
+	if len(raw) > maxCachedName || len(digest) != 66 {
+		return
+	}
+	e := &nameEntry{raw: strings.Clone(raw)}
+	copy(e.digest[:], digest)
+	nameSlot(raw).Store(e)
 }

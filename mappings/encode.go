@@ -2,9 +2,11 @@ package mappings
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -205,6 +207,35 @@ func appendCompactJSON(dst []byte, s string) []byte {
 // restricts the scheme to http and https. Whitespace and control
 // characters are refused even where net/url would tolerate them.
 func validURL(s string, httpOnly bool) bool {
+	if len(s) > maxCachedURL {
+		return checkURL(s, httpOnly)
+	}
+	slot := &urlCache[maphash.String(urlSeed, s)%uint64(len(urlCache))]
+	if e := slot.Load(); e != nil && e.s == s && e.httpOnly == httpOnly {
+		return e.ok
+	}
+	ok := checkURL(s, httpOnly)
+	slot.Store(&urlEntry{s: strings.Clone(s), httpOnly: httpOnly, ok: ok})
+	return ok
+}
+
+// urlCache remembers recent answers of validURL in a direct-mapped table:
+// an export repeats its page URLs, and url.Parse is among the dearest
+// checks of a row. An entry is immutable; a slot is replaced whole.
+var (
+	urlCache [1024]atomic.Pointer[urlEntry]
+	urlSeed  = maphash.MakeSeed()
+)
+
+const maxCachedURL = 512
+
+type urlEntry struct {
+	s        string
+	httpOnly bool
+	ok       bool
+}
+
+func checkURL(s string, httpOnly bool) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] == 0x7f {
 			return false
@@ -225,15 +256,21 @@ func validURL(s string, httpOnly bool) bool {
 }
 
 // isHex64 is the spec's ^[a-fA-F0-9]{64}$.
-func isHex64(s string) bool {
+func isHex64[T string | []byte](s T) bool {
 	if len(s) != 64 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if !isDigit(s[i]) && (c < 'a' || c > 'f') {
+		if !hexDigit[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var hexDigit = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()

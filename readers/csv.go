@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/encoding/charmap"
 )
@@ -367,6 +368,7 @@ type csvReader struct {
 
 	dec     []byte // latin-1 decoding buffers, reused
 	decEnds []int
+	arena   rowArena
 }
 
 var (
@@ -585,8 +587,8 @@ func (r *csvReader) convert() Row {
 		}
 	}
 	// One string per record; the values slice it.
-	s := string(rec)
-	vals := make([]Value, len(r.proj))
+	s := r.arena.string(rec)
+	vals := r.arena.values(len(r.proj))
 	for i, idx := range r.proj {
 		start := 0
 		if idx > 0 {
@@ -640,4 +642,54 @@ func (r *csvReader) decode(rec []byte, ends []int) ([]byte, []int) {
 		start = end
 	}
 	return r.dec, r.decEnds
+}
+
+// rowArena hands out the Values slices and record strings of rows from
+// chunks shared by many rows, so that reading a row costs two small
+// allocations per chunk rather than two per row. Every row still gets its
+// own Values and text, never reused or written again: a chunk is only
+// appended to, and it is freed once no row refers to it.
+type rowArena struct {
+	vals []Value
+	text []byte
+}
+
+const (
+	arenaRows = 64       // rows per Values chunk
+	arenaText = 32 << 10 // bytes per text chunk
+)
+
+// values returns a zeroed slice of n Values that is the caller's alone.
+func (a *rowArena) values(n int) []Value {
+	if n == 0 {
+		return []Value{}
+	}
+	if n > len(a.vals) {
+		if n > arenaRows {
+			return make([]Value, n)
+		}
+		a.vals = make([]Value, n*arenaRows)
+	}
+	v := a.vals[:n:n]
+	a.vals = a.vals[n:]
+	return v
+}
+
+// string returns b as an immutable string.
+func (a *rowArena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaText/4 {
+		return string(b)
+	}
+	if len(b) > cap(a.text)-len(a.text) {
+		a.text = make([]byte, 0, arenaText)
+	}
+	start := len(a.text)
+	a.text = append(a.text, b...)
+	// The bytes at start..len are never written again (the chunk only
+	// grows, and a new chunk replaces it when full), so they may back a
+	// string.
+	return unsafe.String(&a.text[start], len(b))
 }

@@ -131,6 +131,7 @@ type ndjsonReader struct {
 	held    bool  // ls holds the header line, not yet returned
 	err     error // sticky
 	compact bytes.Buffer
+	arena   rowArena
 }
 
 var (
@@ -281,9 +282,9 @@ func (r *ndjsonReader) convert() Row {
 	if r.ls.tooLarge {
 		return r.errRow(pos, "", r.tooLargeErr())
 	}
-	vals := make([]Value, len(r.cols))
+	vals := r.arena.values(len(r.cols))
 	clear(r.seen)
-	p := objParser{s: string(r.ls.line), r: r, vals: vals}
+	p := objParser{s: r.arena.string(r.ls.line), r: r, vals: vals}
 	if col, err := p.object(); err != nil {
 		return r.errRow(pos, col, err)
 	}

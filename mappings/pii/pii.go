@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -58,11 +59,50 @@ func isTrimmed(r rune) bool {
 // a sequence that NFC composes differently; without it the result would not
 // be a fixed point and normalizing twice could change a hash.
 func normalizeText(s string) string {
+	if isASCII(s) {
+		// NFC leaves ASCII as it is and the only trimmed ASCII runes are
+		// white space: the same result for far less work.
+		return strings.ToLower(strings.TrimFunc(s, isASCIISpace))
+	}
 	s = strings.TrimFunc(s, isTrimmed)
 	s = norm.NFC.String(s)
 	s = strings.ToLower(s)
 	return norm.NFC.String(s)
 }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIISpace is unicode.IsSpace for ASCII.
+func isASCIISpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ':
+		return true
+	}
+	return false
+}
+
+// localClass sorts ASCII bytes for checkLocal: 0 allowed, else the rule
+// they break, in checkLocal's order (white space before control).
+var localClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case isASCIISpace(rune(c)):
+			t[c] = 1
+		case c < 0x20 || c == 0x7f:
+			t[c] = 2
+		case strings.ContainsRune(`(),:;<>[]\"`, rune(c)):
+			t[c] = 3
+		}
+	}
+	return t
+}()
 
 // Email returns the normalized form of an email address: surrounding Unicode
 // white space removed, NFC, lowercase. Plus-addressing ("a+tag@x.com") and
@@ -115,6 +155,18 @@ func checkLocal(local string) error {
 		return fmt.Errorf("%w: local part longer than %d octets", ErrNotEmail, maxLocalLen)
 	}
 	for _, r := range local {
+		if r < utf8.RuneSelf {
+			switch localClass[r] {
+			case 0:
+				continue
+			case 1:
+				return fmt.Errorf("%w: white space in local part", ErrNotEmail)
+			case 2:
+				return fmt.Errorf("%w: control character in local part", ErrNotEmail)
+			default:
+				return fmt.Errorf("%w: character not allowed in an unquoted local part", ErrNotEmail)
+			}
+		}
 		switch {
 		case unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
 			return fmt.Errorf("%w: white space in local part", ErrNotEmail)
@@ -230,7 +282,47 @@ func Phone(raw, region string) (string, error) {
 // the error wraps ErrNotPhone. An extension ("ext. 12", "x12") is dropped:
 // E.164 has no extensions and the line itself identifies the person.
 // Invalid UTF-8 and empty values also wrap ErrInvalidUTF8 and ErrEmpty.
-func PhoneE164(raw, region string) (e164 string, err error) {
+func PhoneE164(raw, region string) (string, error) {
+	if len(raw) > maxPhoneLen*2 {
+		return phoneE164(raw, region)
+	}
+	k := phoneKey{raw, region}
+	phoneCache.mu.Lock()
+	r, ok := phoneCache.m[k]
+	phoneCache.mu.Unlock()
+	if ok {
+		return r.e164, r.err
+	}
+	e164, err := phoneE164(raw, region)
+	k.raw, k.region = strings.Clone(raw), strings.Clone(region)
+	phoneCache.mu.Lock()
+	if len(phoneCache.m) >= phoneCacheSize {
+		clear(phoneCache.m) // crude, but bounded and rarely hit
+	}
+	phoneCache.m[k] = phoneResult{e164, err}
+	phoneCache.mu.Unlock()
+	return e164, err
+}
+
+// phoneCache remembers recent answers of PhoneE164: parsing a number costs
+// tens of microseconds, and exports repeat numbers (one customer, many
+// renewals). The answer is a pure function of (raw, region); errors are
+// fixed texts that never hold the value, so sharing them is safe.
+var phoneCache = struct {
+	mu sync.Mutex
+	m  map[phoneKey]phoneResult
+}{m: make(map[phoneKey]phoneResult)}
+
+const phoneCacheSize = 4096
+
+type phoneKey struct{ raw, region string }
+
+type phoneResult struct {
+	e164 string
+	err  error
+}
+
+func phoneE164(raw, region string) (e164 string, err error) {
 	if !utf8.ValidString(raw) {
 		return "", fmt.Errorf("%w: %w", ErrNotPhone, ErrInvalidUTF8)
 	}

@@ -1,0 +1,148 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"afimport/importer"
+	"afimport/importer/s2stest"
+	"afimport/mappings"
+	"afimport/reports"
+)
+
+// benchMapping is the renewals mapping of the throughput targets: 15
+// columns read, email and first/last name hashed.
+const benchMapping = `app_id: website-www.example.com
+endpoint: event
+timezone: UTC
+fields:
+  user_id.customer_user_id: { column: user_id }
+  event_name:               { value: af_subscription_renewal }
+  event_revenue:            { column: amount, type: number }
+  event_revenue_currency:   { column: currency }
+  timestamp:                { column: renewed_at, format: rfc3339 }
+  email_hashed:             { column: email, hash: email }
+  first_name_hashed:        { column: first_name, hash: name }
+  last_name_hashed:         { column: last_name, hash: name }
+  ip:                       { column: ip }
+  user_agent:               { column: user_agent }
+  event_url:                { column: page_url }
+  event_value.custom_parameters.plan:    { column: plan }
+  event_value.custom_parameters.country: { column: country }
+  event_value.coupon:       { column: coupon, optional: true }
+  customer_dedup_id:        { column: renewal_id }
+`
+
+const benchRows = 20000
+
+// writeBenchCSV writes a renewals export whose timestamps are inside the
+// acceptance window at now.
+func writeBenchCSV(b *testing.B, now time.Time) string {
+	b.Helper()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"renewal_id", "user_id", "email", "phone", "country", "first_name", "last_name",
+		"plan", "amount", "currency", "renewed_at", "ip", "user_agent", "page_url", "coupon"})
+	ts := now.Add(-time.Minute).UTC().Format(time.RFC3339)
+	for i := range benchRows {
+		coupon := ""
+		if i%4 == 0 {
+			coupon = "SUMMER10"
+		}
+		w.Write([]string{fmt.Sprintf("rn-%d", i), fmt.Sprintf("cus_%08x", i*7919), fmt.Sprintf(" Ana.Garcia+%d@Example.COM", i),
+			"(650) 555-1212", "US", "Élodie", "García", "pro-monthly", fmt.Sprintf("%d.99", 5+i%50), "USD", ts,
+			fmt.Sprintf("35.244.%d.%d", i%256, 1+i%250), "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/124.0",
+			"https://www.example.com/plans/pro-monthly?utm_source=crm", coupon})
+	}
+	w.Flush()
+	path := filepath.Join(b.TempDir(), "renewals.csv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkPipeline runs importer.Run over a 20k-row renewals CSV into a
+// CSV report: dry, and live against the mock. One op is one row. Set
+// AFIMPORT_BENCH_ENDPOINT to a mock started apart (afimport mock) to keep
+// the server's CPU out of a -cpuprofile.
+func BenchmarkPipeline(b *testing.B) {
+	m, err := mappings.Parse([]byte(benchMapping), "bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	input := writeBenchCSV(b, now)
+	for _, mode := range []string{"dry", "live"} {
+		b.Run(mode, func(b *testing.B) {
+			var sender importer.Sender
+			if mode == "live" {
+				endpoint := os.Getenv("AFIMPORT_BENCH_ENDPOINT")
+				if endpoint == "" {
+					srv := s2stest.NewServer(s2stest.Config{})
+					defer srv.Close()
+					endpoint = srv.URL()
+				}
+				c, err := importer.NewClient(importer.ClientOptions{Endpoint: endpoint, AppID: m.AppID, Token: "t", Concurrency: 64})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.CloseIdleConnections()
+				sender = c
+			}
+			report := filepath.Join(b.TempDir(), "report.csv")
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			cpu0 := cpuTime()
+			rows := 0
+			for rows < b.N || rows == 0 {
+				w, err := reports.Create(report, reports.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum, err := importer.Run(context.Background(), importer.Options{
+					Mapping: m, Inputs: []string{input}, Sender: sender, Results: w, DryRun: mode == "dry",
+					Concurrency: 64, AppTimezone: time.UTC,
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				ok := sum.Counts[importer.StatusAccepted] + sum.Counts[importer.StatusValid]
+				if ok != benchRows {
+					b.Fatalf("%d of %d rows accepted or valid: %v %v", ok, benchRows, sum.Counts, sum.Reasons)
+				}
+				rows += benchRows
+			}
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			runtime.ReadMemStats(&after)
+			// One op is one row, whatever b.N asked for.
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+			// The machine is shared: CPU per row says more than wall time.
+			b.ReportMetric(float64(cpu.Microseconds())/float64(rows), "cpu-µs/row")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(rows), "allocs/row")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(rows), "B/row")
+		})
+	}
+}
+
+// cpuTime is the user+sys time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

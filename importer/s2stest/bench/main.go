@@ -1,0 +1,652 @@
+// Command bench measures afimport end to end: it generates a renewals
+// export and its mapping, builds the afimport binary once, starts the mock
+// S2S API as a separate process (afimport mock), runs the real binary
+// against it several times, and prints rows/s, CPU per row (user+sys of the
+// afimport process) and peak RSS per run and their medians. With -hey it
+// also measures the ceiling: hey POSTing one fixed body, as afimport would
+// send it, to the same mock with the same concurrency.
+//
+//	go run ./importer/s2stest/bench -rows 200000 -runs 3 -hey
+//	go run ./importer/s2stest/bench -rows 200000 -latency 20ms -concurrency 64
+//	go run ./importer/s2stest/bench -rows 200000 -dry
+//
+// Loopback only: the mock listens on 127.0.0.1.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"afimport/mappings"
+	"afimport/readers"
+)
+
+type config struct {
+	rows        int
+	latency     time.Duration
+	concurrency int
+	dry         bool
+	format      string
+	runs        int
+	hey         bool
+	heyN        int
+	rate        float64
+	burst       int
+	phone       bool
+	preflight   bool
+	keep        bool
+	extra       string
+	bin         string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.rows, "rows", 200000, "rows in the generated export")
+	flag.DurationVar(&c.latency, "latency", 0, "mock service time per request")
+	flag.IntVar(&c.concurrency, "concurrency", 64, "afimport --concurrency (and hey -c)")
+	flag.BoolVar(&c.dry, "dry", false, "afimport --dry-run (no mock)")
+	flag.StringVar(&c.format, "format", "csv", "export format: csv or ndjson")
+	flag.IntVar(&c.runs, "runs", 3, "runs of afimport; medians are over these")
+	flag.BoolVar(&c.hey, "hey", false, "also run hey (if on PATH) against the same mock for the ceiling")
+	flag.IntVar(&c.heyN, "hey-n", 0, "hey requests (default: -rows)")
+	flag.Float64Var(&c.rate, "rate", 0, "afimport --rate (0: unlimited)")
+	flag.IntVar(&c.burst, "burst", 20, "afimport --burst")
+	flag.BoolVar(&c.phone, "phone", false, "also map phone (E.164 hashing, region from country)")
+	flag.BoolVar(&c.preflight, "preflight", true, "afimport --preflight (its default)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory and print its path")
+	flag.StringVar(&c.extra, "args", "", "extra afimport import flags, space separated")
+	flag.StringVar(&c.bin, "bin", "", "use this afimport binary (e.g. an older build, for before/after) instead of building one")
+	flag.Parse()
+	if c.format != "csv" && c.format != "ndjson" {
+		fatalf("-format %q: want csv or ndjson", c.format)
+	}
+	if c.runs < 1 || c.rows < 1 {
+		fatalf("-runs and -rows must be at least 1")
+	}
+	if err := run(c); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func run(c config) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "afimport-bench-")
+	if err != nil {
+		return err
+	}
+	if c.keep {
+		fmt.Printf("temporary directory: %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	bin := c.bin
+	if bin == "" {
+		bin = filepath.Join(dir, "afimport")
+		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+	}
+
+	now := time.Now()
+	input := filepath.Join(dir, "renewals."+c.format)
+	mapping := filepath.Join(dir, "renewals.yaml")
+	if err := os.WriteFile(mapping, []byte(mappingYAML(c.phone)), 0o644); err != nil {
+		return err
+	}
+	size, err := writeExport(input, c.format, c.rows, now)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("input: %d rows, %d columns, %s, %.1f MB; GOMAXPROCS %d, %s\n",
+		c.rows, len(columns), c.format, float64(size)/1e6, runtime.GOMAXPROCS(0), runtime.Version())
+
+	var mock *mockProc
+	if !c.dry {
+		if mock, err = startMock(bin, c.latency); err != nil {
+			return err
+		}
+		defer mock.stop()
+		fmt.Printf("mock: %s (pid %d, latency %s)\n", mock.url, mock.cmd.Process.Pid, c.latency)
+	}
+
+	if c.dry && c.format == "csv" {
+		// The reading floor: a bare encoding/csv pass over the same file.
+		var floor []float64
+		for range max(c.runs, 3) {
+			rps, err := csvFloor(input)
+			if err != nil {
+				return err
+			}
+			floor = append(floor, rps)
+		}
+		fmt.Printf("encoding/csv read of the same file (1 goroutine): median %.0f rows/s %s\n", median(floor), fmtList(floor, "%.0f"))
+	}
+
+	var heyRPS []float64
+	heyRun := func() {
+		if !c.hey || mock == nil {
+			return
+		}
+		rps, cpu, err := runHey(dir, mock, c, now)
+		if err != nil {
+			fmt.Printf("hey: %v\n", err)
+			return
+		}
+		heyRPS = append(heyRPS, rps)
+		fmt.Printf("hey     : %9.0f req/s  (mock CPU %.1f µs/req)\n", rps, cpu)
+	}
+
+	fmt.Printf("%-8s %10s %12s %10s %10s %s\n", "run", "rows/s", "CPU µs/row", "RSS MB", "wall s", "mock CPU µs/req")
+	var rps, cpu, rss []float64
+	for range c.runs {
+		heyRun() // interleaved, so both see the same machine
+		res, err := runImport(bin, dir, input, mapping, mock, c)
+		if err != nil {
+			return err
+		}
+		rps = append(rps, res.rps)
+		cpu = append(cpu, res.cpuPerRow)
+		rss = append(rss, res.rssMB)
+		mockCPU := "-"
+		if res.mockCPU > 0 {
+			mockCPU = fmt.Sprintf("%.1f", res.mockCPU)
+		}
+		fmt.Printf("afimport %10.0f %12.1f %10.1f %10.2f %s\n", res.rps, res.cpuPerRow, res.rssMB, res.wall.Seconds(), mockCPU)
+		if res.perSecond != nil {
+			printRate(res.perSecond, c.rate, c.burst)
+		}
+	}
+	heyRun()
+	fmt.Printf("median   %10.0f %12.1f %10.1f\n", median(rps), median(cpu), median(rss))
+	if len(heyRPS) > 0 {
+		h := median(heyRPS)
+		fmt.Printf("hey median %.0f req/s %s; afimport/hey = %.1f%%\n", h, fmtList(heyRPS, "%.0f"), 100*median(rps)/h)
+	}
+	if c.latency > 0 && !c.dry {
+		ideal := float64(c.concurrency) / c.latency.Seconds()
+		fmt.Printf("latency bound %d/%s = %.0f rows/s; afimport reaches %.1f%%\n", c.concurrency, c.latency, ideal, 100*median(rps)/ideal)
+	}
+	return nil
+}
+
+// moduleRoot is the directory of the afimport go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run from inside the afimport module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+var columns = []string{"renewal_id", "user_id", "email", "phone", "country", "first_name", "last_name",
+	"plan", "amount", "currency", "renewed_at", "ip", "user_agent", "page_url", "coupon"}
+
+func mappingYAML(phone bool) string {
+	m := `app_id: website-www.example.com
+endpoint: event
+timezone: UTC
+input_timezone: UTC
+fields:
+  user_id.customer_user_id: { column: user_id }
+  event_name:               { value: af_subscription_renewal }
+  event_revenue:            { column: amount, type: number }
+  event_revenue_currency:   { column: currency }
+  timestamp:                { column: renewed_at, format: rfc3339 }
+  email_hashed:             { column: email, hash: email }
+  first_name_hashed:        { column: first_name, hash: name }
+  last_name_hashed:         { column: last_name, hash: name }
+  ip:                       { column: ip }
+  user_agent:               { column: user_agent }
+  event_url:                { column: page_url }
+  event_value.custom_parameters.plan:    { column: plan }
+  event_value.custom_parameters.country: { column: country }
+  event_value.coupon:       { column: coupon, optional: true }
+  customer_dedup_id:        { column: renewal_id }
+`
+	if phone {
+		m += "  phone_number_e164_hashed: { column: phone, hash: phone_e164, region_column: country, optional: true, on_invalid: omit }\n"
+	}
+	return m
+}
+
+var (
+	firstNames = []string{"John", "Ana", "Élodie", "Mei", "Oluwaseun", "Jürgen", "Priya", "Lars", "Sofía", "Hiroshi"}
+	lastNames  = []string{"Smith", "García", "Dubois", "Chen", "Adeyemi", "Müller", "Sharma", "Nilsson", "López", "Tanaka"}
+	plans      = []string{"pro-monthly", "pro-yearly", "team-monthly", "basic-monthly"}
+	currencies = []string{"USD", "EUR", "GBP", "JPY"}
+	countries  = []struct{ code, phone string }{
+		{"US", "(650) 555-%04d"}, {"GB", "020 7946 %04d"}, {"DE", "030 1234%04d"}, {"FR", "06 12 34 %02d %02d"},
+		{"ES", "612 34 %04d"},
+	}
+	agents = []string{
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+	}
+)
+
+// windowStart is the earliest instant still inside the acceptance window
+// (UTC app timezone): today 00:00, or yesterday 00:00 before 00:30.
+func windowStart(now time.Time) time.Time {
+	now = now.UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if now.Sub(day) < 30*time.Minute {
+		day = day.AddDate(0, 0, -1)
+	}
+	return day
+}
+
+func genRow(i int, now time.Time, rnd *rand.Rand, spread time.Duration) []string {
+	c := countries[i%len(countries)]
+	var phone string
+	if strings.Count(c.phone, "%") == 2 {
+		phone = fmt.Sprintf(c.phone, i%100, (i/100)%100)
+	} else {
+		phone = fmt.Sprintf(c.phone, i%10000)
+	}
+	fn, ln := firstNames[rnd.IntN(len(firstNames))], lastNames[rnd.IntN(len(lastNames))]
+	coupon := ""
+	if i%4 == 0 {
+		coupon = "SUMMER" + strconv.Itoa(10+i%3*5)
+	}
+	ts := now.Add(-time.Duration(rnd.Int64N(int64(spread)))).UTC().Format(time.RFC3339)
+	plan := plans[i%len(plans)]
+	return []string{
+		"rn-" + strconv.Itoa(1000000+i),
+		fmt.Sprintf("cus_%08x", rnd.Uint32()),
+		fmt.Sprintf(" %s.%s+%d@Example.COM", fn, ln, i),
+		phone,
+		c.code,
+		fn, ln, plan,
+		fmt.Sprintf("%d.%02d", 5+rnd.IntN(500), rnd.IntN(100)),
+		currencies[i%len(currencies)],
+		ts,
+		fmt.Sprintf("%d.%d.%d.%d", 1+rnd.IntN(223), rnd.IntN(256), rnd.IntN(256), 1+rnd.IntN(254)),
+		agents[i%len(agents)],
+		"https://www.example.com/plans/" + plan + "?utm_source=crm&utm_medium=email",
+		coupon,
+	}
+}
+
+// writeExport writes the renewals export and returns its size.
+func writeExport(path, format string, n int, now time.Time) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	// Spread timestamps over the last hour, never before the window opens
+	// nor within a minute of it (the run takes time).
+	spread := min(time.Hour, now.Sub(windowStart(now))-time.Minute)
+	spread = max(spread, time.Second)
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(bw)
+		_ = cw.Write(columns)
+		for i := range n {
+			_ = cw.Write(genRow(i, now, rnd, spread))
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return 0, err
+		}
+	case "ndjson":
+		var line []byte
+		for i := range n {
+			rec := genRow(i, now, rnd, spread)
+			line = append(line[:0], '{')
+			for j, col := range columns {
+				if j > 0 {
+					line = append(line, ',')
+				}
+				line = strconv.AppendQuote(line, col)
+				line = append(line, ':')
+				switch {
+				case col == "amount":
+					line = append(line, rec[j]...)
+				case col == "coupon" && rec[j] == "":
+					line = append(line, "null"...)
+				default:
+					line = strconv.AppendQuote(line, rec[j])
+				}
+			}
+			line = append(line, '}', '\n')
+			_, _ = bw.Write(line)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// csvFloor reads the file with encoding/csv and nothing else.
+func csvFloor(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	start := time.Now()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return float64(n-1) / time.Since(start).Seconds(), nil
+}
+
+type mockProc struct {
+	cmd *exec.Cmd
+	url string
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+func startMock(bin string, latency time.Duration) (*mockProc, error) {
+	cmd := exec.Command(bin, "mock", "--addr", "127.0.0.1:0", "--latency", latency.String())
+	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mock: %w", err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return &mockProc{cmd: cmd, url: m[1]}, nil
+		}
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return nil, errors.New("mock did not report its address")
+}
+
+func (m *mockProc) stop() {
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpu is the user+sys time the process has used so far, from
+// /proc/PID/stat (0 where there is no /proc).
+func (m *mockProc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): state is 3,
+	// utime 14, stime 15 (1-based).
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+2:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(u+st) * time.Second / hz
+}
+
+type result struct {
+	rps, cpuPerRow, rssMB float64
+	wall                  time.Duration
+	mockCPU               float64 // µs per request
+	perSecond             []int64 // requests the mock saw in each second of the run (with -rate)
+}
+
+func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (result, error) {
+	report := filepath.Join(dir, "report.csv")
+	args := []string{"import", "--mapping", mapping, "--report", report, "--overwrite", "--quiet",
+		"--concurrency", strconv.Itoa(c.concurrency), "--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
+		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight)}
+	if c.dry {
+		args = append(args, "--dry-run")
+	} else {
+		args = append(args, "--endpoint", mock.url)
+	}
+	args = append(args, strings.Fields(c.extra)...)
+	args = append(args, input)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var mock0 time.Duration
+	if mock != nil {
+		mock0 = mock.cpu()
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	var perSecond chan []int64
+	stop := make(chan struct{})
+	if mock != nil && c.rate > 0 {
+		perSecond = make(chan []int64, 1)
+		go func() { perSecond <- mock.countPerSecond(stop) }()
+	}
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(stop)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return result{}, err
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		return result{}, fmt.Errorf("afimport exited %d:\n%s", code, tail(stderr.String(), 2000))
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	res := result{
+		rps:       float64(c.rows) / wall.Seconds(),
+		cpuPerRow: float64(cpu.Microseconds()) / float64(c.rows),
+		rssMB:     float64(ru.Maxrss) / 1024, // KiB on Linux
+		wall:      wall,
+	}
+	if mock != nil {
+		res.mockCPU = float64((mock.cpu() - mock0).Microseconds()) / float64(c.rows)
+	}
+	if perSecond != nil {
+		res.perSecond = <-perSecond
+	}
+	return res, nil
+}
+
+func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU float64, err error) {
+	heyBin, err := exec.LookPath("hey")
+	if err != nil {
+		return 0, 0, errors.New("not on PATH (go install github.com/rakyll/hey@latest)")
+	}
+	body, err := sampleBody(c, now)
+	if err != nil {
+		return 0, 0, err
+	}
+	bodyFile := filepath.Join(dir, "body.json")
+	if err := os.WriteFile(bodyFile, body, 0o644); err != nil {
+		return 0, 0, err
+	}
+	n := c.heyN
+	if n <= 0 {
+		n = c.rows
+	}
+	mock0 := mock.cpu()
+	out, err := exec.Command(heyBin, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c.concurrency), "-m", "POST",
+		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile,
+		mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com").CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %s", err, tail(string(out), 500))
+	}
+	m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		return 0, 0, fmt.Errorf("no Requests/sec in its output: %s", tail(string(out), 500))
+	}
+	if !bytes.Contains(out, []byte("[202]")) || bytes.Contains(out, []byte("Error distribution")) {
+		return 0, 0, fmt.Errorf("not every answer was 202: %s", tail(string(out), 800))
+	}
+	rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	return rps, float64((mock.cpu() - mock0).Microseconds()) / float64(n), nil
+}
+
+// sampleBody is the body afimport sends for the first generated row.
+func sampleBody(c config, now time.Time) ([]byte, error) {
+	m, err := mappings.Parse([]byte(mappingYAML(c.phone)), "bench.yaml")
+	if err != nil {
+		return nil, err
+	}
+	rec := genRow(0, now, rand.New(rand.NewPCG(1, 2)), time.Minute)
+	vals := make([]readers.Value, len(m.Columns()))
+	for i, col := range m.Columns() {
+		vals[i] = readers.String(rec[slices.Index(columns, col)])
+	}
+	p, err := m.Apply(vals)
+	if err != nil {
+		return nil, err
+	}
+	return p.Body, nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtList(xs []float64, f string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf(f, x)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// countPerSecond polls the mock's request counter every second until stop
+// and returns the requests of each second.
+func (m *mockProc) countPerSecond(stop <-chan struct{}) []int64 {
+	var out []int64
+	last := m.requests()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return out
+		case <-t.C:
+			n := m.requests()
+			out = append(out, n-last)
+			last = n
+		}
+	}
+}
+
+var requestsRE = regexp.MustCompile(`^\{"requests":(\d+)`)
+
+// requests reads the mock's request counter: the first member of its
+// stats, so the rest of the answer (every dedup id) is not read.
+func (m *mockProc) requests() int64 {
+	resp, err := http.Get(m.url + "/_mock/stats")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var head [64]byte
+	n, _ := io.ReadFull(resp.Body, head[:])
+	mm := requestsRE.FindSubmatch(head[:n])
+	if mm == nil {
+		return 0
+	}
+	v, _ := strconv.ParseInt(string(mm[1]), 10, 64)
+	return v
+}
+
+// printRate sums up the per-second counts of a paced run: the full
+// seconds (the first and last, partial, are left out), their mean against
+// the rate, and the busiest second against rate + burst.
+func printRate(per []int64, rate float64, burst int) {
+	for len(per) > 0 && per[len(per)-1] == 0 {
+		per = per[:len(per)-1]
+	}
+	if len(per) < 3 {
+		fmt.Printf("  rate: run too short for per-second figures %v\n", per)
+		return
+	}
+	full := per[1 : len(per)-1]
+	var sum, hi int64
+	lo := full[0]
+	for _, n := range full {
+		sum += n
+		hi, lo = max(hi, n), min(lo, n)
+	}
+	mean := float64(sum) / float64(len(full))
+	fmt.Printf("  rate: %d full seconds, mean %.1f req/s (%+.2f%% of %g), min %d, max %d (limit rate+burst %d)\n",
+		len(full), mean, 100*(mean-rate)/rate, rate, lo, hi, int(rate)+burst)
+}
