@@ -140,14 +140,11 @@ func TestSoakFaultsExactlyOnce(t *testing.T) {
 	}
 	res := soak(t, n, server, client, soakFaults, budget)
 	assert.Positive(t, res.stats.ByStatus[429], "the server throttled")
-	if res.stopped {
-		// Each 429 halves the shared rate (at most once per 100ms) and it
-		// only climbs back after a full second without one: with 5% of
-		// answers 429, the pacer sits near its floor (--rate/64).
-		t.Skipf("BUG: throughput collapse: %d of %d rows in %v (%.0f rows/s at --rate %.0f) with 5%% random 429s; "+
-			"importer/limiter.go pacer.Throttled/maybeRise", res.accepted, n, res.duration.Round(time.Second),
-			float64(res.accepted)/res.duration.Seconds(), client)
-	}
+	// The server allows 400/s, which retries share: a pacer that backs off
+	// sensibly delivers well above half of that, never a trickle.
+	rate := float64(res.accepted) / res.duration.Seconds()
+	assert.Greater(t, rate, 0.6*server, "throughput collapsed: %d of %d rows in %v (%.0f rows/s at --rate %.0f, server %.0f/s) with 5%% random 429s",
+		res.accepted, n, res.duration.Round(time.Second), rate, client, server)
 }
 
 // TestSoakMemoryFlat compares the peak RSS of a 10k and a 100k run: the

@@ -111,7 +111,7 @@ func (r *run) preflight(ctx context.Context) *plan {
 			local := newPlan()
 			for rows := range rowsCh {
 				for i := range rows {
-					_, job, send := r.mapRow(&rows[i])
+					_, job, send := r.mapRow(&rows[i], false)
 					switch {
 					case !send:
 					case job.deadline.IsZero():

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"runtime"
 	"sort"
@@ -143,7 +143,10 @@ type run struct {
 	last400   string
 	warned400 bool
 	bytesBase int64 // progress bytes of earlier passes
-	dryPlan   *plan // a dry run's sendable rows per deadline, for the warning
+
+	inflight *tally       // jobs sent to workers and not final yet (this pass)
+	parked   atomic.Int64 // jobs waiting out a retry backoff
+	dryPlan  *plan        // a dry run's sendable rows per deadline, for the warning
 }
 
 func newRun(o Options) (*run, error) {
@@ -207,8 +210,11 @@ func newRun(o Options) (*run, error) {
 	r.stats.bytesTotal.Store(total)
 	first, err := o.Open(o.Inputs[0], o.ReaderOptions)
 	if err != nil {
+		// The first input's header does not fit the mapping, or cannot be
+		// a header at all: a setup mistake to fix before anything is sent.
 		var mc *readers.MissingColumnError
-		if errors.As(err, &mc) {
+		var he *readers.HeaderError
+		if errors.As(err, &mc) || errors.As(err, &he) {
 			return nil, err
 		}
 		// Any other failure of the first file is that file's failure;
@@ -231,6 +237,9 @@ type sendJob struct {
 	res      Result
 	body     []byte
 	deadline time.Time
+	// attempt and last carry a retried job's state while it is parked.
+	attempt int
+	last    Response
 }
 
 func (r *run) run(ctx context.Context) (*Summary, error) {
@@ -301,6 +310,7 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 func (r *run) pipeline(ctx, sendCtx context.Context) {
 	rowsCh := make(chan []readers.Row, 4)
 	sendCh := make(chan sendJob, r.opts.Concurrency)
+	r.inflight = newTally()
 	outCh := make(chan []outcome, 64)
 
 	var producers sync.WaitGroup
@@ -331,6 +341,10 @@ func (r *run) pipeline(ctx, sendCtx context.Context) {
 	}
 	go func() {
 		mappers.Wait()
+		// Parked retries are re-queued on sendCh: close it only when no
+		// job is in flight or parked.
+		r.inflight.close()
+		<-r.inflight.zero
 		close(sendCh)
 		senders.Wait()
 		close(outCh)
@@ -389,13 +403,17 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 			continue
 		}
 		prog, _ := rd.(readers.Progresser)
+		next := rd.Next
+		if path == "-" {
+			next = cancelableNext(ctx, rd)
+		}
 		batch := make([]readers.Row, 0, rowBatch)
 		for {
 			if ctx.Err() != nil || r.fatalErr() != nil {
 				break
 			}
-			row, err := rd.Next()
-			if err == io.EOF {
+			row, err := next()
+			if err == io.EOF || (err != nil && ctx.Err() != nil) {
 				break
 			}
 			if err != nil {
@@ -429,6 +447,45 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 	}
 }
 
+// cancelableNext reads rd on its own goroutine, so that waiting for a row
+// stops when ctx is cancelled. Standard input needs it: a pipe may stay
+// idle indefinitely (zcat stalled upstream), and a signal must still stop
+// the run. A row read after the cancellation is dropped unreported; it
+// was not read as far as the report is concerned, and a resume, which
+// re-reads the input, processes it.
+func cancelableNext(ctx context.Context, rd readers.Reader) func() (readers.Row, error) {
+	type item struct {
+		row readers.Row
+		err error
+	}
+	ch := make(chan item, rowBatch)
+	go func() {
+		defer close(ch)
+		for {
+			row, err := rd.Next()
+			select {
+			case ch <- item{row, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() (readers.Row, error) {
+		select {
+		case it, ok := <-ch:
+			if !ok {
+				return readers.Row{}, ctx.Err()
+			}
+			return it.row, it.err
+		case <-ctx.Done():
+			return readers.Row{}, ctx.Err()
+		}
+	}
+}
+
 func (r *run) fileFailed(path string, err error) {
 	r.fatalMu.Lock()
 	defer r.fatalMu.Unlock()
@@ -446,7 +503,7 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 	for rows := range in {
 		outs := make([]outcome, 0, len(rows))
 		for i := range rows {
-			o, job, send := r.mapRow(&rows[i])
+			o, job, send := r.mapRow(&rows[i], !r.opts.DryRun)
 			if !send && o.Status == "" {
 				continue // another shard's row
 			}
@@ -461,6 +518,7 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 				outs = append(outs, r.notSent(job.res, 0))
 				continue
 			}
+			r.inflight.add()
 			sendCh <- job
 		}
 		if len(outs) > 0 {
@@ -469,9 +527,16 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 	}
 }
 
+// checker is a Mapper that can validate a row without building its body
+// (*mappings.Mapping.Check).
+type checker interface {
+	Check(values []readers.Value) (*mappings.Payload, error)
+}
+
 // mapRow decides one row: a final outcome, or a job to send. A row of
-// another shard comes back with an empty Status and send false.
-func (r *run) mapRow(row *readers.Row) (outcome, sendJob, bool) {
+// another shard comes back with an empty Status and send false. Without
+// body (dry run, preflight) the job carries no body.
+func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	res := Result{Pos: row.Pos}
 	if row.Err != nil && !r.opts.Shard.owns("", row.Pos.Row) {
 		return outcome{}, sendJob{}, false
@@ -495,7 +560,13 @@ func (r *run) mapRow(row *readers.Row) (outcome, sendJob, bool) {
 			}
 		}
 	}
-	p, err := r.m.Apply(row.Values)
+	var p *mappings.Payload
+	var err error
+	if c, ok := r.m.(checker); ok && !body {
+		p, err = c.Check(row.Values)
+	} else {
+		p, err = r.m.Apply(row.Values)
+	}
 	if r.opts.Shard.Count > 1 {
 		id := ""
 		if err == nil {
@@ -549,64 +620,93 @@ func (r *run) notSent(res Result, attempts int) outcome {
 
 // sendLoop is one worker: it sends jobs through the shared pacer, retrying
 // as classify says, until sendCh closes.
-func (r *run) sendLoop(sendCtx context.Context, seed uint64, in <-chan sendJob, outCh chan<- []outcome) {
+func (r *run) sendLoop(sendCtx context.Context, seed uint64, in chan sendJob, outCh chan<- []outcome) {
 	rnd := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
 	for job := range in {
-		o := r.send(sendCtx, job, rnd)
+		o, parked := r.send(sendCtx, job, rnd, in)
+		if parked {
+			continue
+		}
 		outCh <- []outcome{o}
+		r.inflight.done()
 	}
 }
 
-func (r *run) send(sendCtx context.Context, job sendJob, rnd *rand.Rand) outcome {
-	res := job.res
-	var last Response
-	for attempt := 0; ; attempt++ {
+// maxParkedPerWorker bounds the retries waiting out their backoff off a
+// worker; beyond it a worker waits in place, which slows the reader.
+const maxParkedPerWorker = 4
+
+// park re-queues job on sendCh after d, so that a worker is free to send
+// other rows meanwhile; false when too many jobs are parked already.
+func (r *run) park(job sendJob, d time.Duration, sendCh chan<- sendJob) bool {
+	if r.parked.Add(1) > int64(maxParkedPerWorker*r.opts.Concurrency) {
+		r.parked.Add(-1)
+		return false
+	}
+	go func() {
+		_ = r.opts.Sleep(r.stopCtx, d) // on a stop the job comes back as not_sent
+		r.parked.Add(-1)
+		sendCh <- job
+	}()
+	return true
+}
+
+// send runs attempts for job until it is final (its outcome), or parks it
+// for a retry (parked true: the job comes back on sendCh later).
+func (r *run) send(sendCtx context.Context, job sendJob, rnd *rand.Rand, sendCh chan<- sendJob) (outcome, bool) {
+	res, last := job.res, job.last
+	for attempt := job.attempt; ; attempt++ {
 		if r.stopCtx.Err() != nil {
-			return r.notSentAfter(res, last)
+			return r.notSentAfter(res, last), false
 		}
 		if !job.deadline.IsZero() {
 			if now := r.now(); now.After(job.deadline) {
 				res.Status = StatusLate
 				res.Reason = window.Reason(window.Late, job.deadline, now, job.deadline, r.loc, r.opts.Skew)
-				return outcome{Result: res, deadline: job.deadline}
+				return outcome{Result: res, deadline: job.deadline}, false
 			}
 		}
 		if err := r.pacer.Wait(r.stopCtx); err != nil {
-			return r.notSentAfter(res, last)
+			return r.notSentAfter(res, last), false
 		}
 		start := time.Now()
 		last = r.opts.Sender.Send(sendCtx, job.body)
 		res.Attempts++
 		res.LatencyMS = time.Since(start).Milliseconds()
 		res.HTTPStatus = last.Status
+		r.pacer.Answered(last.Status == http.StatusTooManyRequests)
 		switch classify(last) {
 		case vAccepted:
 			res.Status, res.MessageID, res.Reason = StatusAccepted, last.MessageID, ""
-			return outcome{Result: res, deadline: job.deadline}
+			return outcome{Result: res, deadline: job.deadline}, false
 		case vRejected:
 			res.Status, res.Reason = StatusRejected, answerReason(last)
-			return outcome{Result: res, deadline: job.deadline}
+			return outcome{Result: res, deadline: job.deadline}, false
 		case vAbort:
 			cause := fmt.Sprintf("the API answered %d (%s): the token or app id is wrong, or the app is blocked", last.Status, statusText(last))
 			r.halt(cause, true)
 			res.Status, res.Reason = StatusFailed, answerReason(last)
-			return outcome{Result: res, deadline: job.deadline}
+			return outcome{Result: res, deadline: job.deadline}, false
 		}
-		if last.Status == 429 {
+		if last.Status == http.StatusTooManyRequests {
 			r.stats.seen429.Add(1)
-			r.pacer.Throttled()
 		}
 		if attempt >= r.opts.MaxRetries {
 			res.Status = StatusFailed
 			res.Reason = fmt.Sprintf("retries exhausted after %d attempts: %s", res.Attempts, answerReason(last))
-			return outcome{Result: res, deadline: job.deadline}
+			return outcome{Result: res, deadline: job.deadline}, false
 		}
 		if sendCtx.Err() != nil {
-			return r.notSentAfter(res, last)
+			return r.notSentAfter(res, last), false
 		}
 		r.stats.retries.Add(1)
-		if err := r.opts.Sleep(r.stopCtx, r.opts.Backoff.delay(attempt, last, rnd)); err != nil {
-			return r.notSentAfter(res, last)
+		d := r.opts.Backoff.delay(attempt, last, rnd)
+		job.res, job.last, job.attempt = res, last, attempt+1
+		if r.park(job, d, sendCh) {
+			return outcome{}, true
+		}
+		if err := r.opts.Sleep(r.stopCtx, d); err != nil {
+			return r.notSentAfter(res, last), false
 		}
 	}
 }
@@ -664,8 +764,20 @@ func (r *run) collect(in <-chan []outcome) {
 				r.setFatal(fmt.Errorf("write report: %w", err))
 			}
 		}
+		// Hand the lines to the OS whenever nothing more is queued: a
+		// killed process then loses only the answers still in flight, so
+		// a resume re-sends no row the API had accepted before that. Under
+		// load the queue is rarely empty and writes stay batched.
+		if fl, ok := r.opts.Results.(flusher); ok && len(in) == 0 {
+			if err := fl.Flush(); err != nil {
+				r.setFatal(fmt.Errorf("write report: %w", err))
+			}
+		}
 	}
 }
+
+// flusher is a ResultWriter that buffers (reports.Writer does).
+type flusher interface{ Flush() error }
 
 // stillSendable: a row that is (dry run) or could still be (not sent,
 // failed) delivered, whose deadline therefore matters.
@@ -735,34 +847,59 @@ func rowErrReason(err error) string {
 }
 
 // rowHash fingerprints projected values (FNV-64a over kind and text), as
-// 16 hex digits.
+// 16 hex digits. It is hash/fnv's New64a written inline, so that hashing a
+// row allocates only its result.
 func rowHash(vals []readers.Value) string {
-	h := fnv.New64a()
-	var b [1]byte
+	h := fnvOffset
 	for _, v := range vals {
-		b[0] = byte(v.Kind)
-		h.Write(b[:])
+		h = fnvByte(h, byte(v.Kind))
 		switch v.Kind {
 		case readers.KindBool:
 			if v.B {
-				h.Write([]byte{1})
+				h = fnvByte(h, 1)
 			} else {
-				h.Write([]byte{0})
+				h = fnvByte(h, 0)
 			}
 		case readers.KindTime:
-			h.Write(strconv.AppendInt(nil, v.T.UnixNano(), 10))
+			var buf [20]byte
+			for _, c := range strconv.AppendInt(buf[:0], v.T.UnixNano(), 10) {
+				h = fnvByte(h, c)
+			}
 		default:
-			h.Write([]byte(v.S))
+			h = fnvString(h, v.S)
 		}
-		h.Write([]byte{0xff})
+		h = fnvByte(h, 0xff)
 	}
-	return fmt.Sprintf("%016x", h.Sum64())
+	return hex16(h)
 }
 
 func hashString(s string) string {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return fmt.Sprintf("%016x", h.Sum64())
+	return hex16(fnvString(fnvOffset, s))
+}
+
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// hex16 is fmt.Sprintf("%016x", h).
+func hex16(h uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[h&0xf]
+		h >>= 4
+	}
+	return string(b[:])
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

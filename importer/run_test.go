@@ -353,21 +353,32 @@ func TestPacerShared(t *testing.T) {
 	assert.Less(t, el, 5*time.Second)
 }
 
-func TestPacerSlowsOn429AndRecovers(t *testing.T) {
+func TestPacerSlowsOnA429StormAndRecovers(t *testing.T) {
 	now := time.Unix(0, 0)
 	p := newPacer(1000, 10, func() time.Time { return now })
-	p.Throttled()
-	assert.InDelta(t, 500, p.Limit(), 1)
-	p.Throttled() // same storm (within 100ms): no second halving
-	assert.InDelta(t, 500, p.Limit(), 1)
-	now = now.Add(200 * time.Millisecond)
-	p.Throttled()
-	assert.InDelta(t, 250, p.Limit(), 1)
-	for range 20 {
-		now = now.Add(time.Second)
-		p.maybeRise()
+	window := func(answers, throttled int) {
+		for i := range answers {
+			p.Answered(i < throttled)
+		}
+		now = now.Add(pacerWindow)
+		p.Answered(false) // closes the window
 	}
-	assert.InDelta(t, 1000, p.Limit(), 1, "back to the ceiling")
+	window(100, 50) // a storm: half the answers are 429
+	assert.InDelta(t, 750, p.Limit(), 1, "slowed down")
+	window(100, 60)
+	assert.InDelta(t, 562.5, p.Limit(), 1, "slowed down again")
+	for range 20 {
+		window(100, 5) // 5%: scattered 429s are not a storm
+	}
+	assert.InDelta(t, 1000, p.Limit(), 1, "back to the ceiling, and not above")
+	for range 10 {
+		window(100, 5)
+	}
+	assert.InDelta(t, 1000, p.Limit(), 1, "steady 5% 429s keep the rate")
+	for range 40 {
+		window(100, 100)
+	}
+	assert.InDelta(t, 1000.0/64, p.Limit(), 1, "never below the floor")
 }
 
 func TestClassify(t *testing.T) {
