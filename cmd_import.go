@@ -32,6 +32,14 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	// Flags after the inputs are not parsed as flags (urfave/cli stops at
+	// the first argument): say so rather than "--mapping is required".
+	if err := flagsAfterArgs(c); err != nil {
+		return err
+	}
+	if c.String("mapping") == "" {
+		return usageErr("--mapping FILE is required")
+	}
 	if c.NArg() == 0 {
 		return usageErr("no INPUT given (a file, folder, glob, or - for standard input)")
 	}

@@ -102,7 +102,7 @@ func importCommand() *cli.Command {
    zcat big.csv.gz | afimport import --mapping m.yaml --format csv --report big.report.csv -
    afimport import --mapping m.yaml --resume renewals.csv   # after a crash or failure`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE`", Required: true, EnvVars: env("mapping")},
+			&cli.StringFlag{Name: "mapping", Aliases: []string{"m"}, Usage: "YAML mapping `FILE` (required)", EnvVars: env("mapping")},
 			&cli.StringFlag{Name: "report", Usage: "per-row report `FILE` (.csv, or .ndjson/.jsonl); default: next to the first input", EnvVars: env("report")},
 			&cli.StringFlag{Name: "endpoint", Value: "https://events.appsflyer.com", Usage: "S2S base `URL`, or \"mock\" to run against the built-in mock", EnvVars: env("endpoint")},
 			&cli.StringFlag{Name: "token-file", Usage: "read the S2S token from `FILE` (default: $AF_S2S_TOKEN)", EnvVars: env("token-file")},

@@ -256,6 +256,8 @@ func TestImportUsageErrors(t *testing.T) {
 		{"no token", []string{"--mapping", m, in}, tokenEnv},
 		{"token as a flag is refused", []string{"--mapping", m, "--token", "abc", in}, "flag provided but not defined"},
 		{"--now needs --dry-run", []string{"--mapping", m, "--endpoint", "mock", "--now", "2026-11-28T00:20:00Z", in}, "--dry-run"},
+		{"flags after the inputs", []string{in, "--mapping", m}, "put every flag before them"},
+		{"no mapping", []string{in}, "--mapping FILE is required"},
 		{"stdin needs a report", []string{"--mapping", m, "--format", "csv", "--dry-run", "-"}, "--report"},
 		{"plain http refused off loopback", []string{"--mapping", m, "--endpoint", "http://example.com", in}, "loopback"},
 	}
