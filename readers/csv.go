@@ -2,6 +2,7 @@ package readers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -573,7 +574,10 @@ func (r *csvReader) convert() Row {
 		return r.errRow("", fmt.Errorf("%w: expected %d, got %d", ErrFieldCount, len(r.header), len(sc.ends)))
 	}
 	rec, ends := r.decode(sc.rec, sc.ends)
-	if r.dialect.charmap == nil && !utf8.Valid(rec) {
+	// Fields are stored back to back, so a whole-record check is not
+	// enough: "\xdc" and "\x83" are each invalid but together spell
+	// U+0703. An ASCII record (the usual case) needs no per-field check.
+	if r.dialect.charmap == nil && !isASCII(rec) {
 		// Only a projected column can spoil the row: the others are never read.
 		for _, idx := range r.proj {
 			start := 0
@@ -692,4 +696,20 @@ func (a *rowArena) string(b []byte) string {
 	// grows, and a new chunk replaces it when full), so they may back a
 	// string.
 	return unsafe.String(&a.text[start], len(b))
+}
+
+// isASCII reports whether b holds only bytes below 0x80, eight at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

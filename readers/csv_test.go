@@ -330,3 +330,14 @@ func (o *oneByteReader) Read(p []byte) (int, error) {
 	o.s = o.s[1:]
 	return 1, nil
 }
+
+// Found by FuzzCSVReader: two fields, each invalid UTF-8, whose bytes
+// together are a valid sequence (U+0703).
+func TestCSVInvalidUTF8AcrossFieldBoundary(t *testing.T) {
+	r, err := textOpenBytes(t, "f.csv", FormatCSV, []byte("a,b\n\xdc,\x83\n"), Options{})
+	require.NoError(t, err)
+	row, err := r.Next()
+	require.NoError(t, err)
+	require.Error(t, row.Err)
+	assert.ErrorIs(t, row.Err, ErrInvalidUTF8)
+}
