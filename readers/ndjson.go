@@ -36,6 +36,7 @@ type lineScanner struct {
 	line     []byte // the current line; may alias buf until the next call
 	lineNo   int64
 	tooLarge bool
+	blank    bool // only JSON whitespace so far (an over-long blank line is still blank)
 }
 
 func (s *lineScanner) fill() error {
@@ -58,8 +59,18 @@ func (s *lineScanner) fill() error {
 	}
 }
 
+// next reads the next line. A whitespace-only line longer than the limit
+// is reported as the blank line it is, not as a row that is too large.
 func (s *lineScanner) next() error {
-	s.acc, s.line, s.tooLarge = s.acc[:0], nil, false
+	err := s.scan()
+	if err == nil && s.tooLarge && s.blank {
+		s.tooLarge, s.line = false, nil
+	}
+	return err
+}
+
+func (s *lineScanner) scan() error {
+	s.acc, s.line, s.tooLarge, s.blank = s.acc[:0], nil, false, true
 	raw, started := 0, false
 	for {
 		if s.r >= s.w {
@@ -76,6 +87,9 @@ func (s *lineScanner) next() error {
 		b := s.buf[s.r:s.w]
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
+			if s.blank {
+				s.blank = blankLine(b)
+			}
 			raw += len(b)
 			if raw > s.max {
 				s.tooLarge = true
@@ -84,6 +98,9 @@ func (s *lineScanner) next() error {
 			}
 			s.r = s.w
 			continue
+		}
+		if s.blank {
+			s.blank = blankLine(b[:i])
 		}
 		raw += i
 		s.r += i + 1

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"unicode/utf8"
 
 	"afimport/importer"
@@ -139,7 +138,7 @@ func (c *Checkpoint) Lookup(pos readers.Pos) (status importer.Status, rowHash st
 	f := c.files[pos.File]
 	if f == nil && !utf8.ValidString(pos.File) {
 		// NDJSON reports hold invalid UTF-8 as U+FFFD.
-		f = c.files[strings.ToValidUTF8(pos.File, "\uFFFD")]
+		f = c.files[validUTF8PerByte(pos.File)]
 	}
 	if f == nil || pos.Row < 1 {
 		return "", "", false
@@ -187,4 +186,24 @@ func (c *Checkpoint) String() string {
 		s += fmt.Sprintf(" (ignored a torn last line %d)", c.tornLine)
 	}
 	return s
+}
+
+// validUTF8PerByte replaces each invalid byte with U+FFFD, as the NDJSON
+// encoder (and encoding/json) does; strings.ToValidUTF8 would replace a
+// whole run of invalid bytes with one, and the names would not match.
+func validUTF8PerByte(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }
