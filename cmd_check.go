@@ -228,7 +228,7 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 		st.rows++
 		reason := ""
 		if row.Err != nil {
-			reason = rowErrReason(row.Err)
+			reason = readers.RowReason(row.Err)
 		} else if _, err := m.Apply(row.Values); err != nil {
 			reason = err.Error()
 		}
@@ -304,18 +304,6 @@ func findPlaceholders(m *mappings.Mapping) []string {
 		}
 	}
 	return out
-}
-
-// rowErrReason is a reader's row error as the report words it.
-func rowErrReason(err error) string {
-	var re *readers.RowError
-	if errors.As(err, &re) {
-		if re.Column != "" {
-			return fmt.Sprintf("column %q: %v", re.Column, re.Err)
-		}
-		return re.Err.Error()
-	}
-	return err.Error()
 }
 
 func quoteAll(ss []string) string {

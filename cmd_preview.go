@@ -111,7 +111,7 @@ func judge(row readers.Row, ex *mappings.Explanation, ck clock) rowOutcome {
 	o := rowOutcome{Pos: row.Pos}
 	switch {
 	case row.Err != nil:
-		o.Status, o.Reason = "invalid", rowErrReason(row.Err)
+		o.Status, o.Reason = "invalid", readers.RowReason(row.Err)
 		return o
 	case ex.Err != nil:
 		o.Status, o.Reason = "invalid", ex.Err.Error()

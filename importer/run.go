@@ -543,7 +543,7 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	if row.Err != nil {
 		res.RowHash = hashString(row.Err.Error())
-		res.Status, res.Reason = StatusInvalid, rowErrReason(row.Err)
+		res.Status, res.Reason = StatusInvalid, readers.RowReason(row.Err)
 		return outcome{Result: res}, sendJob{}, false
 	}
 	res.RowHash = rowHash(row.Values)
@@ -833,17 +833,6 @@ func statusText(r Response) string {
 		return "app traffic is blocked"
 	}
 	return "HTTP " + strconv.Itoa(r.Status)
-}
-
-func rowErrReason(err error) string {
-	var re *readers.RowError
-	if errors.As(err, &re) {
-		if re.Column != "" {
-			return fmt.Sprintf("column %q: %v", re.Column, re.Err)
-		}
-		return re.Err.Error()
-	}
-	return err.Error()
 }
 
 // rowHash fingerprints projected values (FNV-64a over kind and text), as

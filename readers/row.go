@@ -114,3 +114,17 @@ type MissingColumnError struct {
 func (e *MissingColumnError) Error() string {
 	return fmt.Sprintf("%s: missing column(s) %q", e.File, e.Columns)
 }
+
+// RowReason words a row error for a report line: the column and the
+// problem, without the position (a report names the file and row in
+// columns of its own). An error that is not a *RowError is worded as is.
+func RowReason(err error) string {
+	var re *RowError
+	if errors.As(err, &re) {
+		if re.Column != "" {
+			return fmt.Sprintf("column %q: %v", re.Column, re.Err)
+		}
+		return re.Err.Error()
+	}
+	return err.Error()
+}
