@@ -77,10 +77,8 @@ func TestPreflightWarnsWhenRunOutlastsDeadline(t *testing.T) {
 	res := &memResults{}
 	o := baseOpts(rows, SenderFunc(accept), res)
 	o.Now = func() time.Time { return now }
-	o.Preflight = true
-	o.Rate, o.Burst = 1e6, 1000 // warn at a nominal rate...
-	o.DryRun = true             // ...computed from the dry run's counts
-	o.Rate = 10
+	// A dry run computes the warning from its own counts.
+	o.DryRun, o.Rate = true, 10
 	sum, err := Run(context.Background(), o)
 	require.NoError(t, err)
 	require.NotEmpty(t, sum.Warnings)
