@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,20 @@ import (
 	"afimport/readers"
 	"afimport/reports"
 )
+
+// startCPUProfile writes a pprof CPU profile to path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 // tokenEnv is the environment variable that holds the S2S API token.
 const tokenEnv = "AF_S2S_TOKEN"
@@ -150,7 +165,7 @@ func importAction(c *cli.Context) error {
 		client, err := importer.NewClient(importer.ClientOptions{
 			Endpoint: endpoint, AppID: m.AppID, Kind: m.Endpoint, Token: token,
 			Timeout: c.Duration("timeout"), Concurrency: c.Int("concurrency"),
-			UserAgent: "afimport/" + version(),
+			UserAgent: "afimport/" + version(), HTTP: c.String("http"),
 		})
 		if err != nil {
 			return usageErr("%v", err)
@@ -167,6 +182,14 @@ func importAction(c *cli.Context) error {
 
 	ctx, stop := signalContext(logger, report)
 	defer stop()
+
+	if path := c.String("cpuprofile"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return usageErr("--cpuprofile: %v", err)
+		}
+		defer stopProfile()
+	}
 
 	stats := new(importer.Stats)
 	prog := startProgress(c, stats, logger)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,14 @@ type ClientOptions struct {
 	Timeout     time.Duration // per attempt; 0 = 30s
 	Concurrency int           // sizes the idle connection pool
 	UserAgent   string
+	// HTTP picks the client: "auto" (or empty) uses afimport's HTTP/1.1
+	// fast path unless the server offers HTTP/2 or a proxy is configured,
+	// then Go's net/http; "1.1" insists on the fast path (no HTTP/2
+	// offered) unless a proxy is configured; "2" always uses net/http
+	// (HTTP/2 when the server offers it).
+	HTTP string
+	// RootCAs replaces the system roots (tests with a private CA).
+	RootCAs *x509.CertPool
 	// Now is the clock used to read HTTP-date Retry-After values.
 	Now func() time.Time
 }
@@ -69,6 +78,7 @@ type Client struct {
 	now     func() time.Time
 	tr      *http.Transport
 	hc      *http.Client // for the rare redirect; see Send
+	h1      *h1          // nil: always net/http
 }
 
 var _ Sender = (*Client)(nil)
@@ -108,7 +118,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 		MaxIdleConnsPerHost: conc * 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs},
 		// Bodies are small JSON; compression costs more CPU than it saves.
 		DisableCompression: true,
 	}
@@ -125,7 +135,44 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %q: %w", base, err)
 	}
+	if !validHeaderValue(o.Token) || !validHeaderValue(ua) {
+		// Never echo the token: say only what is wrong with it.
+		return nil, errors.New("the API token (or user agent) contains a line break or control character")
+	}
+	var fast *h1
+	switch o.HTTP {
+	case "", "auto", "1.1":
+		if proxy, err := http.ProxyFromEnvironment(&http.Request{URL: fu}); err != nil || proxy != nil {
+			break // net/http speaks to proxies
+		}
+		port := fu.Port()
+		var tlsConf *tls.Config
+		if fu.Scheme == "https" {
+			if port == "" {
+				port = "443"
+			}
+			protos := []string{"h2", "http/1.1"}
+			if o.HTTP == "1.1" {
+				protos = protos[1:]
+			}
+			tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs,
+				ServerName: fu.Hostname(), NextProtos: protos}
+		} else if port == "" {
+			port = "80"
+		}
+		head := "POST " + fu.RequestURI() + " HTTP/1.1\r\nHost: " + fu.Host +
+			"\r\nUser-Agent: " + ua + "\r\nContent-Type: application/json\r\n"
+		if o.Token != "" {
+			head += "Authorization: Bearer " + o.Token + "\r\n"
+		}
+		head += "Content-Length: "
+		fast = newH1(net.JoinHostPort(fu.Hostname(), port), tlsConf, []byte(head), conc*2)
+	case "2":
+	default:
+		return nil, fmt.Errorf("HTTP %q: want auto, 1.1 or 2", o.HTTP)
+	}
 	return &Client{
+		h1:  fast,
 		url: full,
 		u:   fu,
 		header: http.Header{
@@ -144,8 +191,24 @@ func NewClient(o ClientOptions) (*Client, error) {
 // URL is the full request URL (it holds no secret).
 func (c *Client) URL() string { return c.url }
 
-// CloseIdleConnections releases the connection pool.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+// CloseIdleConnections releases the connection pools.
+func (c *Client) CloseIdleConnections() {
+	c.hc.CloseIdleConnections()
+	if c.h1 != nil {
+		c.h1.closeIdle()
+	}
+}
+
+// validHeaderValue reports whether v can be sent as a header value: no
+// control characters (a line break would inject headers).
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 // maxAnswer is how much of an answer is read and parsed; the rest is
 // drained (up to 1 MiB) so the connection is reused.
@@ -153,14 +216,73 @@ const maxAnswer = 8 << 10
 
 var answerPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// Send POSTs body once.
+// Send POSTs body once: through the HTTP/1.1 fast path (see h1) unless
+// the server offered HTTP/2, a proxy is configured, or ClientOptions.HTTP
+// says otherwise; then through net/http.
+func (c *Client) Send(ctx context.Context, body []byte) Response {
+	if c.h1 != nil && !c.h1.offersH2() {
+		if resp, ok := c.sendH1(ctx, body); ok {
+			return resp
+		}
+	}
+	return c.sendStd(ctx, body)
+}
+
+// sendH1 sends through the HTTP/1.1 fast path; ok false means the server
+// offers HTTP/2 and nothing was sent.
+func (c *Client) sendH1(ctx context.Context, body []byte) (resp Response, ok bool) {
+	deadline := time.Now().Add(c.timeout)
+	if d, has := ctx.Deadline(); has && d.Before(deadline) {
+		deadline = d
+	}
+	bp := answerPool.Get().(*[]byte)
+	defer answerPool.Put(bp)
+	ans, err := c.h1.do(ctx, deadline, body, (*bp)[:0])
+	if len(ans.body) <= maxAnswer {
+		*bp = ans.body[:0]
+	}
+	if errors.Is(err, errServerOffersH2) {
+		return Response{}, false
+	}
+	if ans.status < 200 {
+		// No final answer arrived. As http.Client reports it:
+		// Post "url": cause.
+		return Response{Err: c.redact(&url.Error{Op: "Post", URL: c.url, Err: err})}, true
+	}
+	if isRedirect(ans.status) {
+		return c.sendStd(ctx, body), true
+	}
+	resp.Status = ans.status
+	if err != nil && ans.status/100 != 2 {
+		resp.Err = c.redact(err)
+	}
+	c.readAnswer(&resp, ans.body, ans.retryAfter, ans.hasRetry)
+	return resp, true
+}
+
+// readAnswer fills resp from an answer's body and Retry-After header.
+func (c *Client) readAnswer(resp *Response, raw []byte, retryAfter string, hasRetryAfter bool) {
+	// Redact before parsing and cutting to an excerpt: a token cut in two
+	// by the excerpt would no longer match, and its prefix would leak.
+	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
+		raw = bytes.ReplaceAll(raw, []byte(c.token), []byte("[REDACTED]"))
+	}
+	resp.MessageID, resp.Message = parseAnswer(raw)
+	if hasRetryAfter {
+		if d, ok := parseRetryAfter(retryAfter, c.now()); ok {
+			resp.RetryAfter, resp.HasRetryAfter = d, true
+		}
+	}
+}
+
+// sendStd sends through net/http.
 //
 // It hands the request straight to the Transport: http.Client.Do would
 // clone the headers and re-parse the URL of every request for a redirect
 // that the S2S API never sends. The headers and URL are built once and
 // shared read-only. Should an answer be a redirect after all, the request
 // is sent again through an http.Client, which follows it as before.
-func (c *Client) Send(ctx context.Context, body []byte) (resp Response) {
+func (c *Client) sendStd(ctx context.Context, body []byte) (resp Response) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// A NopCloser around a *bytes.Reader, as http.NewRequest makes it:
@@ -209,18 +331,16 @@ func (c *Client) Send(ctx context.Context, body []byte) (resp Response) {
 	if err != nil && hr.StatusCode/100 != 2 {
 		resp.Err = c.redact(err)
 	}
-	// Redact before parsing and cutting to an excerpt: a token cut in two
-	// by the excerpt would no longer match, and its prefix would leak.
-	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
-		raw = bytes.ReplaceAll(raw, []byte(c.token), []byte("[REDACTED]"))
-	}
-	resp.MessageID, resp.Message = parseAnswer(raw)
-	if v := hr.Header["Retry-After"]; len(v) > 0 {
-		if d, ok := parseRetryAfter(v[0], c.now()); ok {
-			resp.RetryAfter, resp.HasRetryAfter = d, true
-		}
-	}
+	v := hr.Header["Retry-After"]
+	c.readAnswer(&resp, raw, firstOr(v, ""), len(v) > 0)
 	return resp
+}
+
+func firstOr(v []string, def string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return def
 }
 
 func isRedirect(code int) bool {

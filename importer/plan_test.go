@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,4 +110,57 @@ func TestPreflightRefusesChangedInputBeforeSending(t *testing.T) {
 	_, err := Run(context.Background(), o)
 	require.ErrorIs(t, err, ErrInputChanged)
 	assert.Zero(t, sent, "nothing sent")
+}
+
+// timedMapper is fakeMapper that can evaluate a row's timestamp alone, as
+// *mappings.Mapping can.
+type timedMapper struct{ fakeMapper }
+
+func (timedMapper) Timestamp(v []readers.Value) (int64, bool, error) {
+	if v[1].Kind != readers.KindString || v[1].S == "" {
+		return 0, false, nil
+	}
+	var ms int64
+	_, err := fmt.Sscan(v[1].S, &ms)
+	return ms, err == nil, err
+}
+
+// TestPreflightEstimate: without resume, shards or passes, the preflight
+// reads timestamps only, so rows invalid for another reason are counted
+// (the warning says "up to"); with --resume it maps rows exactly.
+func TestPreflightEstimate(t *testing.T) {
+	now := time.Now()
+	now = time.Date(now.Year(), now.Month(), now.Day(), 0, 29, 50, 0, time.UTC)
+	ts := fmt.Sprint(now.Add(-31 * time.Minute).UnixMilli())
+	rows := make([][]string, 200)
+	for i := range rows {
+		rows[i] = []string{fmt.Sprintf("u%d", i), ts}
+		if i%4 == 0 {
+			rows[i][0] = "bad" // invalid, but its timestamp is fine
+		}
+	}
+	rows = append(rows, []string{"u-untimed", ""})
+	var sent atomic.Int64
+	fail := SenderFunc(func(context.Context, []byte) Response { sent.Add(1); return Response{Status: 401} })
+
+	for _, tt := range []struct {
+		name   string
+		mapper Mapper
+		want   string
+	}{
+		{"timestamps only", timedMapper{}, "up to 201 sendable rows"},
+		{"whole rows", fakeMapper{}, "the 151 sendable rows"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := baseOpts(rows, fail, &memResults{})
+			o.Mapping = tt.mapper
+			o.Now = func() time.Time { return now }
+			o.Preflight, o.Rate, o.Burst = true, 10, 10
+			sum, err := Run(context.Background(), o)
+			require.NoError(t, err)
+			require.NotEmpty(t, sum.Warnings)
+			assert.Contains(t, sum.Warnings[0], tt.want)
+			assert.EqualValues(t, 201, sum.Rows, "every row still gets its line")
+		})
+	}
 }

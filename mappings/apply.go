@@ -115,6 +115,31 @@ func (m *Mapping) Check(values []readers.Value) (*Payload, error) {
 	return p, nil
 }
 
+// Timestamp evaluates only the row's timestamp field, as Apply would:
+// timed false with a nil error when the row has none (the mapping maps
+// no timestamp, or an optional one is missing), an error when it is
+// invalid. It does not look at the other fields, so a row it accepts may
+// still be invalid: it is the importer's cheap preflight estimate of when
+// rows will have to be sent. It is safe for concurrent use.
+func (m *Mapping) Timestamp(values []readers.Value) (ms int64, timed bool, err error) {
+	if m.timestampSlot < 0 {
+		return 0, false, nil
+	}
+	if len(values) != len(m.columns) {
+		_, err := m.Apply(values) // its error
+		return 0, false, err
+	}
+	st := m.getState()
+	defer m.pool.Put(st)
+	switch status, ferr := m.step(m.fields[m.timestampSlot], values, st, nil); status {
+	case fieldSet:
+		return st.ts, true, nil
+	case fieldRejected:
+		return 0, false, ferr
+	}
+	return 0, false, nil
+}
+
 // fieldStatus is what step did with one field.
 type fieldStatus uint8
 

@@ -579,3 +579,50 @@ fields:
 		})
 	}
 }
+
+// TestTimestampAlone: Timestamp gives the instant Apply would send, or
+// Apply's timestamp error, and ignores the other fields.
+func TestTimestampAlone(t *testing.T) {
+	m := mustParse(t, `app_id: a
+endpoint: event
+input_timezone: America/New_York
+fields:
+  user_id.customer_user_id: { column: uid }
+  event_name: { value: af_purchase }
+  ip: { column: ip }
+  timestamp: { column: ts, format: "2006-01-02 15:04", optional: true }
+`)
+	for _, tt := range []struct {
+		name   string
+		in     map[string]readers.Value
+		ms     int64
+		timed  bool
+		errHas string
+	}{
+		{"naive time in the input zone", map[string]readers.Value{"uid": s("u"), "ip": s("1.2.3.4"), "ts": s("2024-04-01 08:00")}, 1711972800000, true, ""},
+		{"other fields invalid: not its business", map[string]readers.Value{"ip": s("nope"), "ts": s("2024-04-01 08:00")}, 1711972800000, true, ""},
+		{"optional and missing: untimed", map[string]readers.Value{"uid": s("u"), "ts": readers.Null()}, 0, false, ""},
+		{"invalid", map[string]readers.Value{"uid": s("u"), "ts": s("April 1st")}, 0, false, "timestamp"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vals := row(t, m, tt.in)
+			ms, timed, err := m.Timestamp(vals)
+			if tt.errHas != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.errHas)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.timed, timed)
+			assert.Equal(t, tt.ms, ms)
+			if p, err := m.Apply(vals); err == nil {
+				assert.Equal(t, p.HasTimestamp, timed)
+				assert.Equal(t, p.Timestamp, ms, "the instant Apply sends")
+			}
+		})
+	}
+	untimed := mustParse(t, "app_id: a\nendpoint: event\nfields:\n  user_id.customer_user_id: { column: uid }\n  event_name: { value: x }\n")
+	_, timed, err := untimed.Timestamp(row(t, untimed, map[string]readers.Value{"uid": s("u")}))
+	assert.NoError(t, err)
+	assert.False(t, timed)
+}
