@@ -35,7 +35,8 @@ type h1 struct {
 	head      []byte      // "POST ... HTTP/1.1\r\n" + headers + "Content-Length: "
 	dialer    net.Dialer
 	maxIdle   int
-	idleLimit time.Duration // pooled connections older than this are not reused
+	idleLimit time.Duration // pooled connections idle longer are not reused
+	idleCheck time.Duration // pooled connections idle longer are checked first
 
 	mu   sync.Mutex
 	idle []*h1Conn // LIFO: the most recently used connection is warmest
@@ -51,7 +52,6 @@ type h1Conn struct {
 	br       *bufio.Reader
 	wbuf     []byte
 	lastUsed time.Time
-	reused   bool
 }
 
 // h1Answer is what came back for one request.
@@ -76,6 +76,7 @@ func newH1(addr string, tlsConf *tls.Config, head []byte, maxIdle int) *h1 {
 		dialer:    net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
 		maxIdle:   maxIdle,
 		idleLimit: 30 * time.Second,
+		idleCheck: time.Second,
 		h2:        make(chan struct{}),
 	}
 }
@@ -144,12 +145,23 @@ func (h *h1) get(ctx context.Context, deadline time.Time) (*h1Conn, error) {
 		cn := h.idle[n-1]
 		h.idle[n-1] = nil
 		h.idle = h.idle[:n-1]
-		if now.Sub(cn.lastUsed) < h.idleLimit {
+		idle := now.Sub(cn.lastUsed)
+		if idle < min(h.idleCheck, h.idleLimit) {
 			h.mu.Unlock()
-			cn.reused = true
 			return cn, nil
 		}
-		cn.c.Close() // the server may be about to close it
+		if idle < h.idleLimit {
+			// A server that closed the connection while it sat idle would
+			// fail the request sent on it, and that row would count a
+			// retry. Look first (one non-blocking peek; at the rates where
+			// connections idle this long, its cost does not matter).
+			h.mu.Unlock()
+			if !closedWhileIdle(cn) {
+				return cn, nil
+			}
+			h.mu.Lock()
+		}
+		cn.c.Close() // closed by the server, or it may be about to
 	}
 	h.mu.Unlock()
 	return h.dial(ctx, deadline)

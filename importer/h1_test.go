@@ -391,3 +391,35 @@ func TestH1ConnectionDroppedMidAnswer(t *testing.T) {
 	assert.Equal(t, 202, resp.Status)
 	assert.Empty(t, c.h1.idle)
 }
+
+// TestH1ServerClosedIdleConnection: a server's idle timeout closes pooled
+// connections; the next request must not be sent on one (that would fail
+// the row's attempt), which the peek before reuse prevents. The control
+// case, without the peek, shows the failure it prevents.
+func TestH1ServerClosedIdleConnection(t *testing.T) {
+	for _, peek := range []bool{true, false} {
+		t.Run(map[bool]string{true: "peek", false: "no peek"}[peek], func(t *testing.T) {
+			rec := &recorder{}
+			srv := httptest.NewUnstartedServer(rec.handler(202))
+			srv.Config.ConnState = rec.connState
+			srv.Config.IdleTimeout = 100 * time.Millisecond
+			srv.Start()
+			defer srv.Close()
+			c := newTestClient(t, srv.URL, nil)
+			c.h1.idleCheck = 10 * time.Millisecond
+			if !peek {
+				c.h1.idleCheck = c.h1.idleLimit
+			}
+			require.Equal(t, 202, c.Send(context.Background(), []byte(`{}`)).Status)
+			time.Sleep(400 * time.Millisecond) // the server closes the idle connection
+			resp := c.Send(context.Background(), []byte(`{}`))
+			if peek {
+				require.NoError(t, resp.Err)
+				assert.Equal(t, 202, resp.Status)
+				assert.Equal(t, int64(2), rec.conns.Load())
+			} else {
+				require.Error(t, resp.Err, "sent on the connection the server had closed")
+			}
+		})
+	}
+}
