@@ -198,7 +198,9 @@ const crashToken = "crash-t0ken-4b1d"
 func TestCrashSIGKILLAndResume(t *testing.T) {
 	trials, rows := 5, 2000
 	if longMode() {
-		trials, rows = 20, 6000
+		// A killed run sends for 0.75 s on average at --rate 600, about
+		// 450 rows: 12,000 rows outlast 20 kills.
+		trials, rows = 20, 12000
 	}
 	const concurrency = 16
 	seed := time.Now().UnixNano()
@@ -275,6 +277,9 @@ func TestCrashSIGKILLAndResume(t *testing.T) {
 		break
 	}
 	require.Positive(t, kills, "no run was killed: make the input bigger")
+	if longMode() {
+		require.Equal(t, trials, kills, "the job finished before every kill trial: make the input bigger")
+	}
 	assert.Equal(t, exitRowsFailed, final.code, "the invalid rows stay invalid")
 
 	// Final state: the last line of every row.
