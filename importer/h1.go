@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -288,6 +289,15 @@ func readH1Once(br *bufio.Reader, buf []byte) (ans h1Answer, keep bool, err erro
 	chunked := false
 	for {
 		line, err := readLine(br)
+		if errors.Is(err, errLongLine) {
+			// A header longer than the read buffer (a big cookie or
+			// policy header from a proxy): none that afimport reads is
+			// ever that long, so skip it.
+			if err := skipLongLine(br, &size); err != nil {
+				return ans, false, err
+			}
+			continue
+		}
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -449,7 +459,7 @@ func readChunked(br *bufio.Reader, buf []byte) ([]byte, error) {
 		keep := min(int64(maxAnswer-len(buf)), int64(size))
 		if keep > 0 {
 			start := len(buf)
-			buf = append(buf, make([]byte, keep)...)
+			buf = slices.Grow(buf, int(keep))[:start+int(keep)]
 			if _, err := io.ReadFull(br, buf[start:]); err != nil {
 				return buf[:start], unexpected(err)
 			}
@@ -476,12 +486,16 @@ func unexpected(err error) error {
 	return err
 }
 
+// errLongLine is a line longer than the read buffer.
+var errLongLine = fmt.Errorf("%w: line too long", errMalformed)
+
 // readLine returns one line without its CRLF or LF. The slice is valid
-// until the next read from br.
+// until the next read from br. A line longer than br's buffer is
+// errLongLine; its start has been read.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
-		return nil, malformed("line too long")
+		return line, errLongLine
 	}
 	if err != nil {
 		if err == io.EOF && len(line) > 0 {
@@ -509,6 +523,26 @@ func parseDigits(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// skipLongLine reads past the rest of a header line that readLine found
+// too long, within the headers' size limit; size counts its bytes.
+func skipLongLine(br *bufio.Reader, size *int) error {
+	*size += br.Size()
+	for {
+		if *size > maxHeaderBytes {
+			return malformed("headers too long")
+		}
+		chunk, err := br.ReadSlice('\n')
+		*size += len(chunk)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
 }
 
 // lastToken is the last comma-separated token of a header value.
