@@ -344,8 +344,12 @@ func loadToken(path string, logger *slog.Logger) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--token-file: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		logger.Warn("the token file is readable by other users; chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
+	// Others' bits, and group write: a group-readable file (0440 for a
+	// Kubernetes fsGroup, a service group on a host) is a deliberate
+	// choice, and a nightly warning about it would teach people to
+	// ignore warnings.
+	if fi.Mode().Perm()&0o027 != 0 {
+		logger.Warn("the token file is readable or writable by other users; chmod 600 (or 640) it", "file", path, "mode", fi.Mode().Perm().String())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -365,7 +365,7 @@ func TestTokenFileModeWarning(t *testing.T) {
 	for _, tc := range []struct {
 		mode os.FileMode
 		warn bool
-	}{{0o644, true}, {0o600, false}, {0o640, true}} {
+	}{{0o644, true}, {0o604, true}, {0o660, true}, {0o600, false}, {0o640, false}, {0o440, false}} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			in := filepath.Join(dir, "r.csv")
@@ -380,9 +380,9 @@ func TestTokenFileModeWarning(t *testing.T) {
 			})
 			assert.Equal(t, exitOK, code, stderr)
 			if tc.warn {
-				assert.Contains(t, stderr, "readable by other users")
+				assert.Contains(t, stderr, "readable or writable by other users")
 			} else {
-				assert.NotContains(t, stderr, "readable by other users")
+				assert.NotContains(t, stderr, "by other users")
 			}
 			assertNoSecret(t, "stderr", stderr)
 		})
