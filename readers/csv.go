@@ -21,8 +21,8 @@ var (
 	// ErrQuote is a row error: a closing quote is followed by something
 	// other than a delimiter or the end of the record (`"ab"c`).
 	ErrQuote = errors.New("unexpected character after a closing quote")
-	// ErrBlankColumn and ErrDuplicateColumn are header problems, inside a
-	// *HeaderError.
+	// ErrBlankColumn and ErrDuplicateColumn (and ErrInvalidUTF8) are
+	// header problems, inside a *HeaderError.
 	ErrBlankColumn     = errors.New("blank column name")
 	ErrDuplicateColumn = errors.New("duplicate column name")
 	// ErrNoHeader is returned by Open for a CSV input without a single
@@ -39,7 +39,8 @@ type HeaderProblem struct {
 }
 
 // HeaderError is returned by Open when a CSV header has blank or
-// duplicate column names. It lists every problem, not just the first.
+// duplicate column names, or names that are not UTF-8. It lists every
+// problem, not just the first.
 type HeaderError struct {
 	Problems []HeaderProblem
 }
@@ -51,9 +52,12 @@ func (e *HeaderError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		if p.Err == ErrBlankColumn {
-			fmt.Fprintf(&b, "%v at position %s", p.Err, joinPositions(p.Positions))
-		} else {
+		switch p.Err {
+		case ErrBlankColumn:
+			fmt.Fprintf(&b, "%v at %s %s", p.Err, plural(len(p.Positions), "position"), joinPositions(p.Positions))
+		case ErrInvalidUTF8:
+			fmt.Fprintf(&b, "%v in %s %s (set the encoding, e.g. --encoding latin-1)", p.Err, plural(len(p.Positions), "column"), joinPositions(p.Positions))
+		default:
 			fmt.Fprintf(&b, "column %q at positions %s: %v", p.Name, joinPositions(p.Positions), p.Err)
 		}
 	}
@@ -67,6 +71,13 @@ func (e *HeaderError) Unwrap() []error {
 		errs[i] = p.Err
 	}
 	return errs
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func joinPositions(ps []int) string {
@@ -447,16 +458,23 @@ func (r *csvReader) readHeader() error {
 	}
 	rec, ends := r.decode(sc.rec, sc.ends)
 	r.header = make([]string, len(ends))
+	var he HeaderError
+	var invalid []int
 	start := 0
 	for i, end := range ends {
 		f := rec[start:end]
 		if !utf8.Valid(f) {
-			return fmt.Errorf("header: column %d: %w (set the encoding, e.g. latin-1)", i+1, ErrInvalidUTF8)
+			invalid = append(invalid, i+1)
 		}
 		r.header[i] = string(f)
 		start = end
 	}
-	var he HeaderError
+	if invalid != nil {
+		// The encoding is a setting, like the column names: the same class
+		// of mistake (exit 2 on the first input).
+		he.Problems = append(he.Problems, HeaderProblem{Positions: invalid, Err: ErrInvalidUTF8})
+		return &he
+	}
 	var blank []int
 	seen := make(map[string]int, len(r.header))
 	for i, name := range r.header {

@@ -233,9 +233,9 @@ func TestCSVHeaderErrors(t *testing.T) {
 	}{
 		{"duplicate", "id,email,x,email\n", `header: column "email" at positions 2 and 4: duplicate column name`, []error{ErrDuplicateColumn}},
 		{"three times", "a,a,b,a\n", `column "a" at positions 1, 2 and 4`, []error{ErrDuplicateColumn}},
-		{"blank", "id,, ,x\n", "header: blank column name at position 2 and 3", []error{ErrBlankColumn}},
+		{"blank", "id,, ,x\n", "header: blank column name at positions 2 and 3", []error{ErrBlankColumn}},
 		{"both", "a,,a\n", `column "a" at positions 1 and 3: duplicate column name; blank column name at position 2`, []error{ErrDuplicateColumn, ErrBlankColumn}},
-		{"invalid UTF-8", "id,caf\xe9\n", "header: column 2: invalid UTF-8", []error{ErrInvalidUTF8}},
+		{"invalid UTF-8", "id,caf\xe9,na\xefve\n", "header: invalid UTF-8 in columns 2 and 3 (set the encoding, e.g. --encoding latin-1)", []error{ErrInvalidUTF8}},
 		{"unterminated", "id,\"x\n", "header: quoted field not terminated", []error{ErrUnterminatedQuote}},
 	}
 	for _, tt := range tests {
@@ -248,6 +248,10 @@ func TestCSVHeaderErrors(t *testing.T) {
 			for _, e := range tt.is {
 				assert.ErrorIs(t, err, e)
 			}
+			// Problems with the names themselves are one type: on the
+			// first input the CLI exits 2 for any of them.
+			var he *HeaderError
+			assert.Equal(t, tt.name != "unterminated", errors.As(err, &he))
 		})
 	}
 }
