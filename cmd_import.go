@@ -222,6 +222,7 @@ func importAction(c *cli.Context) error {
 	if sum == nil {
 		return runFailed(runErr)
 	}
+	sum.PeakRSS = peakRSS()
 	fmt.Fprintf(os.Stderr, "\nreport: %s\n", reportPath)
 	if err := reports.WriteSummaryText(os.Stderr, sum); err != nil {
 		logger.Error("summary", "err", err)

@@ -71,9 +71,6 @@ func startChild(t *testing.T, env []string, args ...string) *child {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			e.signal = ws.Signal()
 		}
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			e.maxRSS = ru.Maxrss
-		}
 		c.exit = e
 	}()
 	return c
@@ -83,7 +80,6 @@ func startChild(t *testing.T, env []string, args ...string) *child {
 type exit struct {
 	code     int // -1 when killed by a signal
 	signal   syscall.Signal
-	maxRSS   int64 // KiB (Linux)
 	duration time.Duration
 }
 

@@ -30,6 +30,10 @@ type Summary struct {
 	// Warnings are things a person should read (a burst of 400s for one
 	// rule, a run that will outlast a deadline, ...).
 	Warnings []string
+	// PeakRSS is the process's peak resident memory in bytes, 0 when
+	// unknown. Run leaves it to the caller (it is the process's, not the
+	// run's); the CLI fills it in.
+	PeakRSS int64
 }
 
 // ReasonCount is one distinct reason and how many rows had it.

@@ -32,7 +32,11 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 		}
 		fmt.Fprintf(&b, "%s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, "retries %d, 429s seen %d\n", s.Retries, s.Seen429)
+	fmt.Fprintf(&b, "retries %d, 429s seen %d", s.Retries, s.Seen429)
+	if s.PeakRSS > 0 {
+		fmt.Fprintf(&b, ", peak memory %.1f MB", float64(s.PeakRSS)/1e6)
+	}
+	b.WriteByte('\n')
 	if len(s.Reasons) > 0 {
 		b.WriteString("top reasons:\n")
 		for _, r := range s.Reasons {
@@ -160,6 +164,7 @@ type summaryJSON struct {
 	Aborted          string                 `json:"aborted,omitempty"`
 	Interrupted      bool                   `json:"interrupted"`
 	Warnings         []string               `json:"warnings"`
+	PeakRSSBytes     int64                  `json:"peak_rss_bytes,omitempty"`
 }
 
 // MarshalSummaryJSON encodes s as the indented snake_case JSON that
@@ -185,6 +190,7 @@ func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
 		Aborted:          s.Aborted,
 		Interrupted:      s.Interrupted,
 		Warnings:         orEmpty(s.Warnings),
+		PeakRSSBytes:     s.PeakRSS,
 	}
 	for _, st := range importer.Statuses {
 		j.Counts[string(st)] = 0

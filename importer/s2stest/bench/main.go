@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -454,7 +455,9 @@ type result struct {
 
 func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (result, error) {
 	report := filepath.Join(dir, "report.csv")
-	args := []string{"import", "--mapping", mapping, "--report", report, "--overwrite", "--quiet",
+	summary := filepath.Join(dir, "summary.json")
+	_ = os.Remove(summary)
+	args := []string{"import", "--mapping", mapping, "--report", report, "--summary", summary, "--overwrite", "--quiet",
 		"--concurrency", strconv.Itoa(c.concurrency), "--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
 		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight)}
 	if c.dry {
@@ -494,10 +497,20 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	// Peak RSS from afimport's own summary (VmHWM): rusage's Maxrss would
+	// include this process's memory, which Linux carries into a child
+	// across exec. An older binary without the field falls back to it.
+	rss := float64(ru.Maxrss) * 1024 // KiB on Linux
+	var sum struct {
+		PeakRSS int64 `json:"peak_rss_bytes"`
+	}
+	if b, err := os.ReadFile(summary); err == nil && json.Unmarshal(b, &sum) == nil && sum.PeakRSS > 0 {
+		rss = float64(sum.PeakRSS)
+	}
 	res := result{
 		rps:       float64(c.rows) / wall.Seconds(),
 		cpuPerRow: float64(cpu.Microseconds()) / float64(c.rows),
-		rssMB:     float64(ru.Maxrss) / 1024, // KiB on Linux
+		rssMB:     rss / 1e6,
 		wall:      wall,
 	}
 	if mock != nil {
