@@ -124,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	h.counters.requests.Add(1)
+	h.counters.arrived(time.Now().Unix())
 	n := h.seq.Add(1)
 
 	var ep endpoint

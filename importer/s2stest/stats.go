@@ -31,6 +31,17 @@ type Stats struct {
 	Late int64 `json:"late"`
 	// Bodies are the last Config.KeepBodies accepted bodies, oldest first.
 	Bodies []json.RawMessage `json:"bodies,omitempty"`
+	// PerSecond counts API requests by the wall-clock second they
+	// arrived in (the last hour), oldest first: what a rate limit on the
+	// client must keep under rate + burst, without the jitter of a
+	// sampler polling a counter.
+	PerSecond []SecondCount `json:"per_second"`
+}
+
+// SecondCount is how many requests arrived in one second.
+type SecondCount struct {
+	Unix     int64 `json:"unix"`
+	Requests int64 `json:"requests"`
 }
 
 // Duplicates returns, sorted, the customer_dedup_ids accepted more than once.
@@ -64,6 +75,28 @@ type counters struct {
 	ring   [][]byte
 	next   int
 	full   bool
+
+	// seconds is a ring of per-second arrival counts, indexed by Unix
+	// second; rollMu serializes a bucket's move to a new second.
+	seconds [secondsKept]struct{ unix, n atomic.Int64 }
+	rollMu  sync.Mutex
+}
+
+const secondsKept = 3600
+
+// arrived counts a request in the second of now (Unix seconds).
+func (c *counters) arrived(now int64) {
+	c.requests.Add(1)
+	b := &c.seconds[now%secondsKept]
+	if b.unix.Load() != now {
+		c.rollMu.Lock()
+		if b.unix.Load() != now {
+			b.n.Store(0)
+			b.unix.Store(now) // after the reset: who sees now sees n from 0
+		}
+		c.rollMu.Unlock()
+	}
+	b.n.Add(1)
 }
 
 func newCounters(keep int) *counters {
@@ -140,6 +173,20 @@ func (c *counters) snapshot() Stats {
 		}
 	}
 	c.ringMu.Unlock()
+	s.PerSecond = []SecondCount{}
+	for i := range c.seconds {
+		b := &c.seconds[i]
+		if n, u := b.n.Load(), b.unix.Load(); n > 0 && u > 0 {
+			s.PerSecond = append(s.PerSecond, SecondCount{Unix: u, Requests: n})
+		}
+	}
+	sort.Slice(s.PerSecond, func(i, j int) bool { return s.PerSecond[i].Unix < s.PerSecond[j].Unix })
+	if len(s.PerSecond) > 0 { // the ring may hold seconds from over an hour ago
+		last := s.PerSecond[len(s.PerSecond)-1].Unix
+		for len(s.PerSecond) > 0 && s.PerSecond[0].Unix <= last-secondsKept {
+			s.PerSecond = s.PerSecond[1:]
+		}
+	}
 	return s
 }
 
@@ -164,4 +211,10 @@ func (c *counters) reset() {
 	}
 	c.next, c.full = 0, false
 	c.ringMu.Unlock()
+	c.rollMu.Lock()
+	for i := range c.seconds {
+		c.seconds[i].unix.Store(0)
+		c.seconds[i].n.Store(0)
+	}
+	c.rollMu.Unlock()
 }

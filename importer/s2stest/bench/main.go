@@ -479,15 +479,8 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	if err := cmd.Start(); err != nil {
 		return result{}, err
 	}
-	var perSecond chan []int64
-	stop := make(chan struct{})
-	if mock != nil && c.rate > 0 {
-		perSecond = make(chan []int64, 1)
-		go func() { perSecond <- mock.countPerSecond(stop) }()
-	}
 	err := cmd.Wait()
 	wall := time.Since(start)
-	close(stop)
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return result{}, err
@@ -516,8 +509,10 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	if mock != nil {
 		res.mockCPU = float64((mock.cpu() - mock0).Microseconds()) / float64(c.rows)
 	}
-	if perSecond != nil {
-		res.perSecond = <-perSecond
+	if mock != nil && c.rate > 0 {
+		if res.perSecond, err = mock.perSecond(start, start.Add(wall)); err != nil {
+			return result{}, err
+		}
 	}
 	return res, nil
 }
@@ -602,49 +597,42 @@ func tail(s string, n int) string {
 	return s
 }
 
-// countPerSecond polls the mock's request counter every second until stop
-// and returns the requests of each second.
-func (m *mockProc) countPerSecond(stop <-chan struct{}) []int64 {
-	var out []int64
-	last := m.requests()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return out
-		case <-t.C:
-			n := m.requests()
-			out = append(out, n-last)
-			last = n
-		}
-	}
-}
-
-var requestsRE = regexp.MustCompile(`^\{"requests":(\d+)`)
-
-// requests reads the mock's request counter: the first member of its
-// stats, so the rest of the answer (every dedup id) is not read.
-func (m *mockProc) requests() int64 {
+// perSecond is the mock's count of requests that arrived in each
+// wall-clock second from start to end (the mock buckets arrivals itself,
+// so there is no sampling jitter), zero seconds included.
+func (m *mockProc) perSecond(start, end time.Time) ([]int64, error) {
 	resp, err := http.Get(m.url + "/_mock/stats")
 	if err != nil {
-		return 0
+		return nil, err
 	}
 	defer resp.Body.Close()
-	var head [64]byte
-	n, _ := io.ReadFull(resp.Body, head[:])
-	mm := requestsRE.FindSubmatch(head[:n])
-	if mm == nil {
-		return 0
+	var st struct {
+		PerSecond []struct {
+			Unix     int64 `json:"unix"`
+			Requests int64 `json:"requests"`
+		} `json:"per_second"`
 	}
-	v, _ := strconv.ParseInt(string(mm[1]), 10, 64)
-	return v
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("mock stats: %w", err)
+	}
+	counts := map[int64]int64{}
+	for _, sc := range st.PerSecond {
+		counts[sc.Unix] = sc.Requests
+	}
+	var out []int64
+	for sec := start.Unix(); sec <= end.Unix(); sec++ {
+		out = append(out, counts[sec])
+	}
+	return out, nil
 }
 
 // printRate sums up the per-second counts of a paced run: the full
 // seconds (the first and last, partial, are left out), their mean against
 // the rate, and the busiest second against rate + burst.
 func printRate(per []int64, rate float64, burst int) {
+	for len(per) > 0 && per[0] == 0 { // start-up and preflight
+		per = per[1:]
+	}
 	for len(per) > 0 && per[len(per)-1] == 0 {
 		per = per[:len(per)-1]
 	}
