@@ -123,6 +123,12 @@ func TestHostileInputs(t *testing.T) {
 		{"badutf8_userid", "badutf8_userid.csv", dry},
 		{"badutf8_email", "badutf8_email.csv", dry},
 		{"badutf8_header", "badutf8_header.csv", dry},
+		// Invalid UTF-8 in every other column kind: dedup id, phone (with
+		// on_invalid: omit), region, name, custom parameter and template,
+		// number, currency, timestamp; and in NDJSON strings.
+		{"badutf8_kinds", "badutf8_kinds.csv", dry},
+		{"badutf8_kinds_live", "badutf8_kinds.csv", live},
+		{"badutf8_ndjson", "badutf8.ndjson", dry},
 		// A broken header on the first input is a setup mistake: exit 2,
 		// nothing sent (on a later input, that file fails: exit 1).
 		{"dup_header", "dup_header.csv", dry},
