@@ -45,6 +45,9 @@ const (
 	// maxPhoneLen bounds the work done on a phone field. E.164 numbers have
 	// at most 15 digits; 64 leaves room for punctuation and an extension.
 	maxPhoneLen = 64
+	// maxE164Digits is E.164's limit on a whole number, country code
+	// included (ITU-T E.164 section 6.1).
+	maxE164Digits = 15
 )
 
 // isTrimmed reports whether r is removed from both ends of a value: Unicode
@@ -278,8 +281,8 @@ func Phone(raw, region string) (string, error) {
 // which is also what makes the output of Phone read back to itself.
 //
 // The number must be valid for the region its country code belongs to
-// (phonenumbers.IsValidNumber: right length and a range in use), otherwise
-// the error wraps ErrNotPhone. An extension ("ext. 12", "x12") is dropped:
+// (phonenumbers.IsValidNumber: right length and a range in use) and have at
+// most the 15 digits E.164 allows, otherwise the error wraps ErrNotPhone. An extension ("ext. 12", "x12") is dropped:
 // E.164 has no extensions and the line itself identifies the person.
 // Invalid UTF-8 and empty values also wrap ErrInvalidUTF8 and ErrEmpty.
 func PhoneE164(raw, region string) (string, error) {
@@ -369,7 +372,15 @@ func phoneE164(raw, region string) (e164 string, err error) {
 	if !phonenumbers.IsValidNumber(num) {
 		return "", fmt.Errorf("%w: not a number in use for its country code", ErrNotPhone)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	// The library's metadata admits some national numbers that are longer
+	// than E.164 allows once the country code is added (German numbers of
+	// 14 digits: +49 and 14 digits is 16). Such a value is not E.164, and
+	// the API's phone fields refuse it.
+	e164 = phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164)-1 > maxE164Digits {
+		return "", fmt.Errorf("%w: more than the %d digits of an E.164 number", ErrNotPhone, maxE164Digits)
+	}
+	return e164, nil
 }
 
 // SHA256Hex returns the lowercase hex SHA-256 of s, 64 characters.

@@ -291,6 +291,11 @@ func TestPhoneRefused(t *testing.T) {
 		{"region empty, parentheses", "(650) 555-1212", "", ErrNotPhone},
 		{"invalid country code", "+999 1234 5678", "", ErrNotPhone},
 		{"DE number too short", "030 1", "DE", ErrNotPhone},
+		// Fuzz regression (testdata/fuzz/FuzzPhone/e5fa195b6f1db9eb): the
+		// library calls this German number valid, but +49 and 14 digits is
+		// 16 digits, more than E.164 allows.
+		{"more than 15 digits with the country code", "+4921000000000000", "", ErrNotPhone},
+		{"more than 15 digits, national form", "021000000000000", "DE", ErrNotPhone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
