@@ -361,7 +361,9 @@ func (p *objParser) collectKeys() ([]string, string, error) {
 }
 
 // object parses the whole line. It returns the key being read when the
-// error happened, if any, for RowError.Column.
+// error happened, if any, for RowError.Column. A duplicate projected key
+// is reported only once the rest of the line has parsed: a line that is
+// not valid JSON is a syntax error, whatever it repeats before breaking.
 func (p *objParser) object() (string, error) {
 	p.ws()
 	if p.i >= len(p.s) || p.s[p.i] != '{' {
@@ -374,6 +376,16 @@ func (p *objParser) object() (string, error) {
 		return "", p.end()
 	}
 	var seenKeys map[string]bool
+	dup, hasDup := "", false
+	done := func() (string, error) {
+		if err := p.end(); err != nil {
+			return "", err
+		}
+		if hasDup {
+			return dup, ErrDuplicateKey
+		}
+		return "", nil
+	}
 	for k := 0; ; k++ {
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return "", p.syntax("expected a key in double quotes")
@@ -399,12 +411,16 @@ func (p *objParser) object() (string, error) {
 			if err := p.value(nil); err != nil {
 				return key, err
 			}
-		} else if slot := p.r.slot(key, k); slot >= 0 {
-			if p.r.seen[slot] {
-				return key, ErrDuplicateKey
-			}
+		} else if slot := p.r.slot(key, k); slot >= 0 && !p.r.seen[slot] {
 			p.r.seen[slot] = true
 			if err := p.value(&p.vals[slot]); err != nil {
+				return key, err
+			}
+		} else if slot >= 0 {
+			if !hasDup {
+				dup, hasDup = key, true
+			}
+			if err := p.value(nil); err != nil {
 				return key, err
 			}
 		} else if err := p.value(nil); err != nil {
@@ -420,7 +436,7 @@ func (p *objParser) object() (string, error) {
 			p.ws()
 		case '}':
 			p.i++
-			return "", p.end()
+			return done()
 		default:
 			return "", p.syntax("expected ',' or '}' after a value")
 		}

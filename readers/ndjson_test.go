@@ -37,6 +37,15 @@ func TestNDJSONReader(t *testing.T) {
 			want:  []string{`json:[1,2,{"b":"c d"}]|json:{}|json:[]`},
 		},
 		{
+			// Fuzz regression (testdata/fuzz/FuzzNDJSONReader/02578c1c46207ebd):
+			// compacting keeps the white space inside keys and strings, so a
+			// compact value may hold spaces that are not a substring of the line.
+			name:  "nested value compacted around a blank key",
+			input: "\n  \n" + `{"a":[1, {" ": null}],"000000":true}  `,
+			want:  []string{`json:[1,{" ":null}]|<true>`},
+			rows:  []int64{3},
+		},
+		{
 			name:  "escapes",
 			input: `{"k\u0065y":"a\"b\\c\/\n\u00e9\ud83d\ude00\ud800x"}` + "\n",
 			cols:  []string{"key"},
@@ -102,6 +111,21 @@ func TestNDJSONReader(t *testing.T) {
 			cols:  []string{"a"},
 			want:  []string{`ERR:x.ndjson row 1, column "a": duplicate key`, "#3"},
 			errs:  []error{ErrDuplicateKey, nil},
+		},
+		{
+			// Fuzz regression (testdata/fuzz/FuzzNDJSONReader/5fc70cd24d9c1998):
+			// a line that repeats a key and then breaks is not JSON at all, so
+			// it is a syntax error, not a duplicate key; the first duplicate
+			// is named when the rest of the line is valid.
+			name:  "duplicate key on a broken line is a syntax error",
+			input: `{"b":""}` + "\n" + `{"b":0,"b":` + "\n" + `{"b":1,"b":[}` + "\n" + `{"b":1,"b":2,"b":3}` + "\n",
+			want: []string{
+				"",
+				`ERR:x.ndjson row 2, column "b": invalid JSON at byte offset 11: expected a value`,
+				`ERR:x.ndjson row 3, column "b": invalid JSON`,
+				`ERR:x.ndjson row 4, column "b": duplicate key`,
+			},
+			errs: []error{nil, ErrJSONSyntax, ErrJSONSyntax, ErrDuplicateKey},
 		},
 		{
 			name:   "header found after bad first lines",
