@@ -172,26 +172,35 @@ func statusCode(s []byte) uint8 {
 func statusOf(code uint8) importer.Status { return importer.Statuses[code-1] }
 
 // parseInt parses an optionally negative decimal integer without
-// allocating.
+// allocating. Every int64 the writer can write reads back, 19 digits
+// included (row 9223372036854775807); anything beyond int64 is refused.
 func parseInt(b []byte) (int64, bool) {
 	neg := false
 	if len(b) > 0 && b[0] == '-' {
 		neg, b = true, b[1:]
 	}
-	if len(b) == 0 || len(b) > 18 {
+	// 19 digits always fit in a uint64 (10^19-1 < 2^64), so the loop
+	// cannot overflow; the int64 range is checked after it.
+	if len(b) == 0 || len(b) > 19 {
 		return 0, false
 	}
-	var n int64
+	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + uint64(c-'0')
 	}
 	if neg {
-		n = -n
+		if n > 1<<63 {
+			return 0, false
+		}
+		return int64(-n), true // -(1<<63) wraps to math.MinInt64, as it should
 	}
-	return n, true
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // parseHash parses a row hash: "" (none) or exactly 16 hex digits.
