@@ -67,10 +67,27 @@ const parquetBatchRows = 8192
 // or number of row groups.
 const parquetBufferSize = 1 << 20
 
+// parquetLimits bound what one reader allocates for a file, whatever its
+// footer and page headers claim.
+type parquetLimits struct {
+	bufferSize          int64 // read buffer per column chunk (capped again by the file size)
+	maxUncompressedPage int64 // largest uncompressed page body accepted
+	batchRows           int   // rows per record batch
+}
+
+// defaultParquetLimits are the limits of openParquet. A compressed page is
+// also never accepted larger than the file it is in.
+var defaultParquetLimits = parquetLimits{
+	bufferSize:          parquetBufferSize,
+	maxUncompressedPage: parquet.DefaultMaxUncompressedPageSize,
+	batchRows:           parquetBatchRows,
+}
+
 // parquetReader streams a Parquet file as rows. It is not safe for concurrent use.
 type parquetReader struct {
 	path   string
-	f      *os.File
+	src    parquet.ReaderAtSeeker // closed by Close when it is an io.Closer
+	lim    parquetLimits
 	pf     *file.Reader
 	rr     pqarrow.RecordReader // nil when no projected column is read through arrow
 	header []string
@@ -114,12 +131,24 @@ func openParquet(path string, opts Options) (Reader, error) {
 
 // newParquetReader is openParquet with an explicit allocator, so tests can use
 // a checked allocator to prove that Close releases every buffer.
-func newParquetReader(path string, opts Options, mem memory.Allocator) (rd Reader, err error) {
+func newParquetReader(path string, opts Options, mem memory.Allocator) (Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r := &parquetReader{path: path, f: f}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return newParquetReaderFrom(path, f, st.Size(), opts, mem, defaultParquetLimits)
+}
+
+// newParquetReaderFrom reads the size bytes of src as the Parquet file path
+// (the name in errors and positions), within the limits lim. It takes src
+// over: Close, or a failed open, closes it when it is an io.Closer.
+func newParquetReaderFrom(path string, src parquet.ReaderAtSeeker, size int64, opts Options, mem memory.Allocator, lim parquetLimits) (rd Reader, err error) {
+	r := &parquetReader{path: path, src: src, size: size, lim: lim}
 	defer func() {
 		// The library panics on some malformed or exotic files (an unknown
 		// logical type in the footer, for one): a bad file must be an error.
@@ -142,22 +171,23 @@ func newParquetReader(path string, opts Options, mem memory.Allocator) (rd Reade
 }
 
 func (r *parquetReader) open(opts Options, mem memory.Allocator) error {
-	st, err := r.f.Stat()
-	if err != nil {
-		return err
-	}
-	r.size = st.Size()
-
+	// No column chunk and no compressed page is larger than the file: cap
+	// the read buffers and the page size checks by it, so a corrupt size in
+	// a footer or page header cannot make the reader allocate megabytes for
+	// a file of a few kilobytes.
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
-	props.BufferSize = parquetBufferSize
-	r.pf, err = file.NewParquetReader(r.f, file.WithReadProps(props))
+	props.BufferSize = max(1, min(r.lim.bufferSize, r.size))
+	props.MaxCompressedPageSize = max(1, min(parquet.DefaultMaxCompressedPageSize, r.size))
+	props.MaxUncompressedPageSize = r.lim.maxUncompressedPage
+	var err error
+	r.pf, err = file.NewParquetReader(r.src, file.WithReadProps(props))
 	if err != nil {
 		return err
 	}
 	r.totalRows = r.pf.NumRows()
 
-	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: parquetBatchRows}, mem)
+	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.lim.batchRows)}, mem)
 	if err != nil {
 		return err
 	}
@@ -341,7 +371,7 @@ func (r *parquetReader) nextBatch() error {
 		if r.rowsRead >= r.totalRows {
 			return io.EOF
 		}
-		n = int(min(int64(parquetBatchRows), r.totalRows-r.rowsRead))
+		n = int(min(int64(r.lim.batchRows), r.totalRows-r.rowsRead))
 	}
 	for _, c := range r.i96 {
 		if err := c.read(n); err != nil {
@@ -370,11 +400,14 @@ func (r *parquetReader) Close() error {
 			c.rdr = nil
 		}
 	}
-	// file.Reader.Close closes the *os.File it was given.
+	// file.Reader.Close closes the source it was given when it can.
 	if r.pf != nil {
 		return r.pf.Close()
 	}
-	return r.f.Close()
+	if c, ok := r.src.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // int96Column reads one flat INT96 column directly, row group by row group,
