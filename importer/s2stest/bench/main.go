@@ -151,18 +151,19 @@ func run(c config) error {
 		fmt.Printf("encoding/csv read of the same file (1 goroutine): median %.0f rows/s %s\n", median(floor), fmtList(floor, "%.0f"))
 	}
 
-	var heyRPS []float64
+	var heyRPS, heyCPUs []float64
 	heyRun := func() {
 		if !c.hey || mock == nil {
 			return
 		}
-		rps, cpu, err := runHey(dir, mock, c, now)
+		rps, cpu, heyCPU, err := runHey(dir, mock, c, now)
 		if err != nil {
 			fmt.Printf("hey: %v\n", err)
 			return
 		}
 		heyRPS = append(heyRPS, rps)
-		fmt.Printf("hey     : %9.0f req/s  (mock CPU %.1f µs/req)\n", rps, cpu)
+		heyCPUs = append(heyCPUs, heyCPU)
+		fmt.Printf("hey     : %9.0f req/s  %6.1f µs CPU/req  (mock CPU %.1f µs/req)\n", rps, heyCPU, cpu)
 	}
 
 	fmt.Printf("%-8s %10s %12s %10s %10s %s\n", "run", "rows/s", "CPU µs/row", "RSS MB", "wall s", "mock CPU µs/req")
@@ -190,6 +191,8 @@ func run(c config) error {
 	if len(heyRPS) > 0 {
 		h := median(heyRPS)
 		fmt.Printf("hey median %.0f req/s %s; afimport/hey = %.1f%%\n", h, fmtList(heyRPS, "%.0f"), 100*median(rps)/h)
+		fmt.Printf("hey median CPU %.1f µs/req %s; afimport CPU per row / hey CPU per request = %.1f%%\n",
+			median(heyCPUs), fmtList(heyCPUs, "%.1f"), 100*median(cpu)/median(heyCPUs))
 	}
 	if c.latency > 0 && !c.dry {
 		ideal := float64(c.concurrency) / c.latency.Seconds()
@@ -517,39 +520,44 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	return res, nil
 }
 
-func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU float64, err error) {
+func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU, heyCPU float64, err error) {
 	heyBin, err := exec.LookPath("hey")
 	if err != nil {
-		return 0, 0, errors.New("not on PATH (go install github.com/rakyll/hey@latest)")
+		return 0, 0, 0, errors.New("not on PATH (go install github.com/rakyll/hey@latest)")
 	}
 	body, err := sampleBody(c, now)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	bodyFile := filepath.Join(dir, "body.json")
 	if err := os.WriteFile(bodyFile, body, 0o644); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	n := c.heyN
 	if n <= 0 {
 		n = c.rows
 	}
 	mock0 := mock.cpu()
-	out, err := exec.Command(heyBin, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c.concurrency), "-m", "POST",
+	cmd := exec.Command(heyBin, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c.concurrency), "-m", "POST",
 		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile,
-		mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com").CombinedOutput()
+		mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %s", err, tail(string(out), 500))
+		return 0, 0, 0, fmt.Errorf("%w: %s", err, tail(string(out), 500))
 	}
 	m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
 	if m == nil {
-		return 0, 0, fmt.Errorf("no Requests/sec in its output: %s", tail(string(out), 500))
+		return 0, 0, 0, fmt.Errorf("no Requests/sec in its output: %s", tail(string(out), 500))
 	}
 	if !bytes.Contains(out, []byte("[202]")) || bytes.Contains(out, []byte("Error distribution")) {
-		return 0, 0, fmt.Errorf("not every answer was 202: %s", tail(string(out), 800))
+		return 0, 0, 0, fmt.Errorf("not every answer was 202: %s", tail(string(out), 800))
 	}
 	rps, _ = strconv.ParseFloat(string(m[1]), 64)
-	return rps, float64((mock.cpu() - mock0).Microseconds()) / float64(n), nil
+	// hey's own CPU per request: the baseline for afimport's CPU per row,
+	// measured on the same machine a moment apart.
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	heyCPU = float64(time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Microseconds()) / float64(n)
+	return rps, float64((mock.cpu() - mock0).Microseconds()) / float64(n), heyCPU, nil
 }
 
 // sampleBody is the body afimport sends for the first generated row.
