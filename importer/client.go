@@ -238,9 +238,7 @@ func (c *Client) sendH1(ctx context.Context, body []byte) (resp Response, ok boo
 	bp := answerPool.Get().(*[]byte)
 	defer answerPool.Put(bp)
 	ans, err := c.h1.do(ctx, deadline, body, (*bp)[:0])
-	if len(ans.body) <= maxAnswer {
-		*bp = ans.body[:0]
-	}
+	*bp = ans.body[:0] // keep a grown buffer for the next answer
 	if errors.Is(err, errServerOffersH2) {
 		return Response{}, false
 	}
@@ -256,12 +254,12 @@ func (c *Client) sendH1(ctx context.Context, body []byte) (resp Response, ok boo
 	if err != nil && ans.status/100 != 2 {
 		resp.Err = c.redact(err)
 	}
-	c.readAnswer(&resp, ans.body, ans.retryAfter, ans.hasRetry)
+	c.fillAnswer(&resp, ans.body, ans.retryAfter, ans.hasRetry)
 	return resp, true
 }
 
-// readAnswer fills resp from an answer's body and Retry-After header.
-func (c *Client) readAnswer(resp *Response, raw []byte, retryAfter string, hasRetryAfter bool) {
+// fillAnswer fills resp from an answer's body and Retry-After header.
+func (c *Client) fillAnswer(resp *Response, raw []byte, retryAfter string, hasRetryAfter bool) {
 	// Redact before parsing and cutting to an excerpt: a token cut in two
 	// by the excerpt would no longer match, and its prefix would leak.
 	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
@@ -332,7 +330,7 @@ func (c *Client) sendStd(ctx context.Context, body []byte) (resp Response) {
 		resp.Err = c.redact(err)
 	}
 	v := hr.Header["Retry-After"]
-	c.readAnswer(&resp, raw, firstOr(v, ""), len(v) > 0)
+	c.fillAnswer(&resp, raw, firstOr(v, ""), len(v) > 0)
 	return resp
 }
 

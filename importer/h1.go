@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,8 +45,7 @@ type h1 struct {
 
 	// h2 is set when the server offered HTTP/2 during a TLS handshake; the
 	// Client then sends through net/http instead.
-	h2     chan struct{}
-	h2once sync.Once
+	h2 atomic.Bool
 }
 
 type h1Conn struct {
@@ -78,19 +78,11 @@ func newH1(addr string, tlsConf *tls.Config, head []byte, maxIdle int) *h1 {
 		maxIdle:   maxIdle,
 		idleLimit: 30 * time.Second,
 		idleCheck: time.Second,
-		h2:        make(chan struct{}),
 	}
 }
 
 // offersH2 reports whether a handshake negotiated HTTP/2.
-func (h *h1) offersH2() bool {
-	select {
-	case <-h.h2:
-		return true
-	default:
-		return false
-	}
-}
+func (h *h1) offersH2() bool { return h.h2.Load() }
 
 // do sends body and reads the answer into buf (reset to length 0).
 func (h *h1) do(ctx context.Context, deadline time.Time, body, buf []byte) (h1Answer, error) {
@@ -196,7 +188,7 @@ func (h *h1) dial(ctx context.Context, deadline time.Time) (*h1Conn, error) {
 		}
 		if tc.ConnectionState().NegotiatedProtocol == "h2" {
 			tc.Close()
-			h.h2once.Do(func() { close(h.h2) })
+			h.h2.Store(true)
 			return nil, errServerOffersH2
 		}
 		c = tc
