@@ -14,32 +14,10 @@ import (
 
 	"afimport/importer"
 	"afimport/importer/s2stest"
+	"afimport/internal/benchdata"
 	"afimport/mappings"
 	"afimport/reports"
 )
-
-// benchMapping is the renewals mapping of the throughput targets: 15
-// columns read, email and first/last name hashed.
-const benchMapping = `app_id: website-www.example.com
-endpoint: event
-timezone: UTC
-fields:
-  user_id.customer_user_id: { column: user_id }
-  event_name:               { value: af_subscription_renewal }
-  event_revenue:            { column: amount, type: number }
-  event_revenue_currency:   { column: currency }
-  timestamp:                { column: renewed_at, format: rfc3339 }
-  email_hashed:             { column: email, hash: email }
-  first_name_hashed:        { column: first_name, hash: name }
-  last_name_hashed:         { column: last_name, hash: name }
-  ip:                       { column: ip }
-  user_agent:               { column: user_agent }
-  event_url:                { column: page_url }
-  event_value.custom_parameters.plan:    { column: plan }
-  event_value.custom_parameters.country: { column: country }
-  event_value.coupon:       { column: coupon, optional: true }
-  customer_dedup_id:        { column: renewal_id }
-`
 
 const benchRows = 20000
 
@@ -49,8 +27,7 @@ func writeBenchCSV(b *testing.B, now time.Time) string {
 	b.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"renewal_id", "user_id", "email", "phone", "country", "first_name", "last_name",
-		"plan", "amount", "currency", "renewed_at", "ip", "user_agent", "page_url", "coupon"})
+	w.Write(benchdata.Columns)
 	ts := now.Add(-time.Minute).UTC().Format(time.RFC3339)
 	for i := range benchRows {
 		coupon := ""
@@ -75,7 +52,7 @@ func writeBenchCSV(b *testing.B, now time.Time) string {
 // AFIMPORT_BENCH_ENDPOINT to a mock started apart (afimport mock) to keep
 // the server's CPU out of a -cpuprofile.
 func BenchmarkPipeline(b *testing.B) {
-	m, err := mappings.Parse([]byte(benchMapping), "bench.yaml")
+	m, err := mappings.Parse([]byte(benchdata.Mapping(false)), "bench.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"afimport/internal/benchdata"
 	"afimport/mappings"
 	"afimport/readers"
 )
@@ -119,15 +120,15 @@ func run(c config) error {
 	now := time.Now()
 	input := filepath.Join(dir, "renewals."+c.format)
 	mapping := filepath.Join(dir, "renewals.yaml")
-	if err := os.WriteFile(mapping, []byte(mappingYAML(c.phone)), 0o644); err != nil {
+	if err := os.WriteFile(mapping, []byte(benchdata.Mapping(c.phone)), 0o644); err != nil {
 		return err
 	}
 	size, err := writeExport(input, c.format, c.rows, now)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("input: %d rows, %d columns, %s, %.1f MB; GOMAXPROCS %d, %s\n",
-		c.rows, len(columns), c.format, float64(size)/1e6, runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("input: %d rows, %d benchdata.Columns, %s, %.1f MB; GOMAXPROCS %d, %s\n",
+		c.rows, len(benchdata.Columns), c.format, float64(size)/1e6, runtime.GOMAXPROCS(0), runtime.Version())
 
 	var mock *mockProc
 	if !c.dry {
@@ -214,37 +215,6 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-var columns = []string{"renewal_id", "user_id", "email", "phone", "country", "first_name", "last_name",
-	"plan", "amount", "currency", "renewed_at", "ip", "user_agent", "page_url", "coupon"}
-
-func mappingYAML(phone bool) string {
-	m := `app_id: website-www.example.com
-endpoint: event
-timezone: UTC
-input_timezone: UTC
-fields:
-  user_id.customer_user_id: { column: user_id }
-  event_name:               { value: af_subscription_renewal }
-  event_revenue:            { column: amount, type: number }
-  event_revenue_currency:   { column: currency }
-  timestamp:                { column: renewed_at, format: rfc3339 }
-  email_hashed:             { column: email, hash: email }
-  first_name_hashed:        { column: first_name, hash: name }
-  last_name_hashed:         { column: last_name, hash: name }
-  ip:                       { column: ip }
-  user_agent:               { column: user_agent }
-  event_url:                { column: page_url }
-  event_value.custom_parameters.plan:    { column: plan }
-  event_value.custom_parameters.country: { column: country }
-  event_value.coupon:       { column: coupon, optional: true }
-  customer_dedup_id:        { column: renewal_id }
-`
-	if phone {
-		m += "  phone_number_e164_hashed: { column: phone, hash: phone_e164, region_column: country, optional: true, on_invalid: omit }\n"
-	}
-	return m
-}
-
 var (
 	firstNames = []string{"John", "Ana", "Élodie", "Mei", "Oluwaseun", "Jürgen", "Priya", "Lars", "Sofía", "Hiroshi"}
 	lastNames  = []string{"Smith", "García", "Dubois", "Chen", "Adeyemi", "Müller", "Sharma", "Nilsson", "López", "Tanaka"}
@@ -320,7 +290,7 @@ func writeExport(path, format string, n int, now time.Time) (int64, error) {
 	switch format {
 	case "csv":
 		cw := csv.NewWriter(bw)
-		_ = cw.Write(columns)
+		_ = cw.Write(benchdata.Columns)
 		for i := range n {
 			_ = cw.Write(genRow(i, now, rnd, spread))
 		}
@@ -333,7 +303,7 @@ func writeExport(path, format string, n int, now time.Time) (int64, error) {
 		for i := range n {
 			rec := genRow(i, now, rnd, spread)
 			line = append(line[:0], '{')
-			for j, col := range columns {
+			for j, col := range benchdata.Columns {
 				if j > 0 {
 					line = append(line, ',')
 				}
@@ -562,14 +532,14 @@ func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU, 
 
 // sampleBody is the body afimport sends for the first generated row.
 func sampleBody(c config, now time.Time) ([]byte, error) {
-	m, err := mappings.Parse([]byte(mappingYAML(c.phone)), "bench.yaml")
+	m, err := mappings.Parse([]byte(benchdata.Mapping(c.phone)), "bench.yaml")
 	if err != nil {
 		return nil, err
 	}
 	rec := genRow(0, now, rand.New(rand.NewPCG(1, 2)), time.Minute)
 	vals := make([]readers.Value, len(m.Columns()))
 	for i, col := range m.Columns() {
-		vals[i] = readers.String(rec[slices.Index(columns, col)])
+		vals[i] = readers.String(rec[slices.Index(benchdata.Columns, col)])
 	}
 	p, err := m.Apply(vals)
 	if err != nil {
