@@ -381,6 +381,12 @@ func parseAnswer(raw []byte) (id, msg string) {
 	if id, msg, ok := parseFlatAnswer(raw); ok {
 		return id, msg
 	}
+	return parseAnswerSlow(raw)
+}
+
+// parseAnswerSlow is parseAnswer without its fast path: encoding/json, or
+// an excerpt of a body that is not JSON. The fast path must agree with it.
+func parseAnswerSlow(raw []byte) (id, msg string) {
 	var a struct {
 		MessageID  string `json:"messageId"`
 		MessageID2 string `json:"message_id"`
