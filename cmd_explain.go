@@ -37,7 +37,7 @@ Exit codes: 0 the row would be sent; 1 it would not (invalid, late, future);
    afimport explain --mapping renewals.yaml --row 7 --app-timezone Europe/Paris renewals.ndjson`,
 		Flags: append(append([]cli.Flag{
 			mappingFlag(),
-			&cli.Int64Flag{Name: "row", Usage: "the 1-based data row `N` to explain (required)", EnvVars: env("explain-row")},
+			&noDefaultInt64Flag{cli.Int64Flag{Name: "row", Usage: "the 1-based data row `N` to explain (required)", EnvVars: env("explain-row")}},
 		}, windowFlags()...), readerFlags()...),
 		Action: explainAction,
 	}
@@ -204,3 +204,13 @@ func plainColumn(source string) (string, bool) {
 	col, err := strconv.Unquote(rest)
 	return col, err == nil
 }
+
+// noDefaultInt64Flag is an Int64Flag whose help shows no default: a
+// required flag has none ("(required) (default: 0)" misleads).
+type noDefaultInt64Flag struct{ cli.Int64Flag }
+
+// GetDefaultText is empty, so that help prints no "(default: ...)".
+func (f *noDefaultInt64Flag) GetDefaultText() string { return "" }
+
+// String is the help line, through this type's GetDefaultText.
+func (f *noDefaultInt64Flag) String() string { return cli.FlagStringer(f) }

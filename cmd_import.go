@@ -95,7 +95,30 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	budget, err := importer.ParseBudget(c.String("max-invalid"))
+	if err != nil {
+		return usageErr("--max-invalid %v", err)
+	}
+	var shard importer.Shard
+	if s := c.String("shard"); s != "" {
+		if shard, err = importer.ParseShard(s); err != nil {
+			return usageErr("--shard: %v", err)
+		}
+	}
+	out := runOutput{c: c, logger: logger, appID: m.AppID, shard: shard}
 	inputs, err := readers.Expand(c.Args().Slice())
+	var missing *readers.MissingInputError
+	if errors.As(err, &missing) {
+		// The export did not arrive: not a mistake in the command, and
+		// monitoring must see it (summary and metrics, exit 1).
+		now := time.Now()
+		sum := &importer.Summary{DryRun: dry, Started: now, Finished: now, AppTimezone: loc.String(),
+			Counts: map[importer.Status]int64{}, MaxInvalid: budget}
+		for _, mi := range missing.Missing {
+			sum.MissingInputs = append(sum.MissingInputs, importer.FileError{File: mi.Input, Err: mi.Reason})
+		}
+		return out.finish(sum, nil, "")
+	}
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -106,12 +129,6 @@ func importAction(c *cli.Context) error {
 		return usageErr("standard input (-) cannot be combined with other inputs")
 	}
 
-	var shard importer.Shard
-	if s := c.String("shard"); s != "" {
-		if shard, err = importer.ParseShard(s); err != nil {
-			return usageErr("--shard: %v", err)
-		}
-	}
 	reportPath := c.String("report")
 	if reportPath == "" {
 		if c.Args().First() == "-" {
@@ -212,6 +229,7 @@ func importAction(c *cli.Context) error {
 		Preflight:       c.Bool("preflight"),
 		OrderByDeadline: c.Bool("order-by-deadline"),
 		Shard:           shard,
+		MaxInvalid:      budget,
 		Logger:          logger,
 		Stats:           stats,
 	})
@@ -222,28 +240,61 @@ func importAction(c *cli.Context) error {
 	if sum == nil {
 		return runFailed(runErr)
 	}
+	return out.finish(sum, runErr, reportPath)
+}
+
+// runOutput writes what a finished (or refused) import leaves for people
+// and monitoring: the summary on stderr (text, or one JSON object with
+// --log-format json), --summary, --metrics-file, and the next step.
+type runOutput struct {
+	c      *cli.Context
+	logger *slog.Logger
+	appID  string
+	shard  importer.Shard
+}
+
+// finish writes the run's outputs and returns its exit code as an error
+// (nil for exit 0). reportPath is "" when no report was written.
+func (o runOutput) finish(sum *importer.Summary, runErr error, reportPath string) error {
+	c, logger := o.c, o.logger
 	sum.PeakRSS = peakRSS()
-	fmt.Fprintf(os.Stderr, "\nreport: %s\n", reportPath)
-	if err := reports.WriteSummaryText(os.Stderr, sum); err != nil {
-		logger.Error("summary", "err", err)
+	code := importer.ExitCode(sum, runErr)
+	jsonLogs := c.String("log-format") == "json"
+	if jsonLogs {
+		if reportPath != "" {
+			logger.Info("report", "file", reportPath)
+		}
+		if err := reports.WriteSummaryJSONLine(os.Stderr, sum); err != nil {
+			logger.Error("summary", "err", err)
+		}
+	} else {
+		if reportPath != "" {
+			fmt.Fprintf(os.Stderr, "\nreport: %s\n", reportPath)
+		}
+		if err := reports.WriteSummaryText(os.Stderr, sum); err != nil {
+			logger.Error("summary", "err", err)
+		}
 	}
 	if p := c.String("summary"); p != "" {
 		if err := reports.WriteSummaryJSON(p, sum); err != nil {
 			logger.Error("summary file", "file", p, "err", err)
 		}
 	}
-	code := exitCode(sum, runErr)
 	if p := c.String("metrics-file"); p != "" {
-		labels := map[string]string{"app_id": m.AppID}
-		if shard.Count > 1 {
-			labels["shard"] = fmt.Sprintf("%d/%d", shard.Index, shard.Count)
+		labels := map[string]string{"app_id": o.appID}
+		if o.shard.Count > 1 {
+			labels["shard"] = fmt.Sprintf("%d/%d", o.shard.Index, o.shard.Count)
 		}
 		if err := writeMetrics(p, sum, labels, code); err != nil {
 			logger.Error("metrics file", "file", p, "err", err)
 		}
 	}
-	if !dry {
-		printNextStep(os.Stderr, sum, code)
+	if advice := nextStep(sum, code); advice != "" && !sum.DryRun {
+		if jsonLogs {
+			logger.Info("next step", "advice", advice)
+		} else {
+			fmt.Fprintln(os.Stderr, advice)
+		}
 	}
 	if runErr != nil {
 		return &exitError{code: code, err: runErr}
@@ -252,26 +303,6 @@ func importAction(c *cli.Context) error {
 		return &exitError{code: code, err: errors.New("")}
 	}
 	return nil
-}
-
-// exitCode turns a run's outcome into the documented exit code.
-func exitCode(sum *importer.Summary, runErr error) int {
-	switch {
-	case errors.Is(runErr, importer.ErrInputChanged):
-		return exitUsage
-	case sum.Interrupted:
-		return exitInterrupted
-	case sum.Aborted != "":
-		return exitAborted
-	case runErr != nil, len(sum.FailedFiles) > 0:
-		return exitRowsFailed
-	}
-	for st, n := range sum.Counts {
-		if n > 0 && st != importer.StatusAccepted && st != importer.StatusSkipped && st != importer.StatusValid {
-			return exitRowsFailed
-		}
-	}
-	return exitOK
 }
 
 func runFailed(err error) error {
@@ -339,7 +370,14 @@ func readerOptions(c *cli.Context) (readers.Options, error) {
 // appears in argv, logs or errors.
 func loadToken(path string, logger *slog.Logger) (string, error) {
 	if path == "" {
-		return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+		tok := strings.TrimSpace(os.Getenv(tokenEnv))
+		if tok == "" {
+			return "", nil
+		}
+		if err := importer.CheckToken(tok); err != nil {
+			return "", fmt.Errorf("%s: %w", tokenEnv, err)
+		}
+		return tok, nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -359,6 +397,9 @@ func loadToken(path string, logger *slog.Logger) (string, error) {
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {
 		return "", fmt.Errorf("--token-file %s is empty", path)
+	}
+	if err := importer.CheckToken(tok); err != nil {
+		return "", fmt.Errorf("--token-file %s: %w", path, err)
 	}
 	return tok, nil
 }
@@ -420,25 +461,34 @@ func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
-// printNextStep tells a person what to do about rows not accepted: a
-// resume retries rows that were not delivered; it cannot fix rows refused
-// for their content.
-func printNextStep(w io.Writer, sum *importer.Summary, code int) {
+// nextStep tells a person what to do about rows not accepted: a resume
+// retries rows that were not delivered; it cannot fix rows refused for
+// their content, nor an input that is missing, empty or unreadable. ""
+// when there is nothing to say.
+func nextStep(sum *importer.Summary, code int) string {
 	if code == exitOK || code == exitUsage {
-		return
+		return ""
 	}
+	var b strings.Builder
 	undelivered := sum.Counts[importer.StatusFailed] + sum.Counts[importer.StatusNotSent]
-	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" || len(sum.FailedFiles) > 0 {
-		fmt.Fprintf(w, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
-		return
+	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" {
+		fmt.Fprintf(&b, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
+	}
+	if n := len(sum.FailedFiles) + len(sum.MissingInputs); n > 0 {
+		fmt.Fprintf(&b, "%d input(s) missing or unreadable (listed above): running again changes nothing until they are there and readable\n", n)
+	}
+	if sum.Refused != "" {
+		b.WriteString("nothing was sent: check the export (the reasons above), or raise --max-invalid if these rows are expected\n")
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 	var refused int64
 	for _, st := range []importer.Status{importer.StatusInvalid, importer.StatusLate, importer.StatusFuture, importer.StatusRejected} {
 		refused += sum.Counts[st]
 	}
-	if refused > 0 {
-		fmt.Fprintf(w, "%d rows were not sent or were refused because of their content (see the reason column); a retry alone will not change that\n", refused)
+	if refused > 0 && (sum.OverBudget() || refused > sum.Counts[importer.StatusInvalid]) {
+		fmt.Fprintf(&b, "%d rows were not sent or were refused because of their content (see the reason column); a retry alone will not change that\n", refused)
 	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // resumeCommand is the command line to run again with --resume.

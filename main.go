@@ -17,16 +17,19 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"afimport/importer"
+
 	_ "time/tzdata" // the same timezone answers on machines without zoneinfo
 )
 
-// Exit codes, the contract with cron and orchestrators.
+// Exit codes, the contract with cron and orchestrators; the policy that
+// picks one for a run is importer.ExitCode.
 const (
-	exitOK          = 0   // every row accepted (or skipped as accepted earlier)
-	exitRowsFailed  = 1   // finished, but some rows were not accepted
-	exitUsage       = 2   // usage or mapping error: nothing was sent
-	exitAborted     = 3   // the API refused the token or app: the run stopped
-	exitInterrupted = 130 // SIGINT/SIGTERM: report flushed, resumable
+	exitOK          = importer.ExitOK
+	exitRowsFailed  = importer.ExitRowsFailed
+	exitUsage       = importer.ExitUsage
+	exitAborted     = importer.ExitAborted
+	exitInterrupted = importer.ExitInterrupted
 )
 
 // exitError carries an exit code up to main.
@@ -82,19 +85,50 @@ or visit, and sends it, writing one report line per input row.
 The API token is read from the AF_S2S_TOKEN environment variable or from
 --token-file; it is never accepted as a flag value.
 
-Exit codes: 0 all rows accepted; 1 some rows not accepted; 2 usage or mapping
-error (nothing sent); 3 the API refused the token or app; 130 interrupted.`,
+Exit codes: 0 all rows accepted; 1 some rows not accepted, or an input missing
+or unreadable; 2 usage or mapping error (nothing sent); 3 the API refused the
+token or app; 130 interrupted. "afimport help COMMAND" or "afimport COMMAND
+--help" tells more about each.`,
 		EnableBashCompletion: true,
-		HideHelpCommand:      true,
+		Suggest:              true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run() decides exit codes
+		Action:               unknownCommand,
 		Commands:             []*cli.Command{importCommand(), initCommand(), checkCommand(), previewCommand(), explainCommand(), mockCommand()},
 	}
 }
 
+// unknownCommand is the app's action: help without arguments, a
+// suggestion for a mistyped command.
+func unknownCommand(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
+	}
+	return usageErr("%q is not a command. %s (afimport --help lists them)",
+		c.Args().First(), cli.SuggestCommand(c.App.VisibleCommands(), c.Args().First()))
+}
+
 func importCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "import",
-		Usage:     "send every row of the inputs to the S2S API and write a per-row report",
+		Name:  "import",
+		Usage: "send every row of the inputs to the S2S API and write a per-row report",
+		Description: `import reads every row of the INPUTs (files, folders, globs, .gz/.zst, or - for
+standard input), maps it through the mapping, checks it against the API's
+acceptance window and sends it, through a rate-limited worker pool with retries.
+Each input row gets one line in the report (see the README's report table); the
+summary goes to stderr (one JSON object with --log-format json) and, with
+--summary and --metrics-file, to files for monitoring.
+
+--max-invalid N or N% is an error budget: invalid rows at or under it do not
+fail the run. With a budget, a run whose first 1000 rows are already over it
+sends nothing.
+
+The API token comes from $AF_S2S_TOKEN or --token-file, never from a flag.
+
+Exit codes: 0 every row accepted or skipped (dry run: valid), invalid rows
+within --max-invalid; 1 rows not accepted (invalid over the budget, late,
+future, rejected, failed, not sent), or an input missing, empty or unreadable;
+2 usage or mapping error, nothing sent; 3 the API refused the token or app;
+130 interrupted, the report is flushed (--resume).`,
 		ArgsUsage: "INPUT...",
 		UsageText: `afimport import --mapping renewals.yaml renewals.csv
    afimport import --mapping m.yaml --endpoint mock testdata/renewals.csv
@@ -107,6 +141,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "endpoint", Value: "https://events.appsflyer.com", Usage: "S2S base `URL`, or \"mock\" to run against the built-in mock", EnvVars: env("endpoint")},
 			&cli.StringFlag{Name: "token-file", Usage: "read the S2S token from `FILE` (default: $AF_S2S_TOKEN)", EnvVars: env("token-file")},
 			&cli.BoolFlag{Name: "dry-run", Usage: "read, map, validate and report; send nothing", EnvVars: env("dry-run")},
+			&cli.StringFlag{Name: "max-invalid", DefaultText: "0", Usage: "error budget: exit 0 with up to `N` invalid rows, or N% of the rows read less those skipped", EnvVars: env("max-invalid")},
 			&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Value: 32, Usage: "requests in flight", EnvVars: env("concurrency")},
 			&cli.Float64Flag{Name: "rate", Value: 900, Usage: "requests per second, shared by all workers (AppsFlyer documents 60,000/minute)", EnvVars: env("rate")},
 			&cli.IntFlag{Name: "burst", Value: 20, Usage: "requests allowed above --rate in a burst", EnvVars: env("burst")},
@@ -146,17 +181,17 @@ func mockCommand() *cli.Command {
 		UsageText: `afimport mock --addr 127.0.0.1:8080
    afimport mock --p429 0.05 --p5xx 0.03 --pdrop 0.01 --latency 20ms`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS`"},
-			&cli.StringFlag{Name: "token-file", Usage: "accept only the token in `FILE` (default: $AF_S2S_TOKEN, else any token)"},
-			&cli.DurationFlag{Name: "latency", Usage: "service time per request"},
-			&cli.DurationFlag{Name: "jitter", Usage: "uniform random extra service time"},
-			&cli.Float64Flag{Name: "p429", Usage: "probability of a 429 answer"},
-			&cli.Float64Flag{Name: "p5xx", Usage: "probability of a 5xx answer"},
-			&cli.Float64Flag{Name: "pdrop", Usage: "probability of closing the connection without an answer"},
-			&cli.StringFlag{Name: "retry-after", Usage: "Retry-After sent with fault 429s and 503s"},
-			&cli.Float64Flag{Name: "rate-limit", Usage: "server-side requests/s; beyond it 429 with Retry-After: 1"},
-			&cli.StringFlag{Name: "app-timezone", Value: "UTC", Usage: "app timezone for counting late bodies"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for faults and jitter"},
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS`", EnvVars: env("mock-addr")},
+			&cli.StringFlag{Name: "token-file", Usage: "accept only the token in `FILE` (default: $AF_S2S_TOKEN, else any token)", EnvVars: env("mock-token-file")},
+			&cli.DurationFlag{Name: "latency", Usage: "service time per request", EnvVars: env("mock-latency")},
+			&cli.DurationFlag{Name: "jitter", Usage: "uniform random extra service time", EnvVars: env("mock-jitter")},
+			&cli.Float64Flag{Name: "p429", Usage: "probability of a 429 answer", EnvVars: env("mock-p429")},
+			&cli.Float64Flag{Name: "p5xx", Usage: "probability of a 5xx answer", EnvVars: env("mock-p5xx")},
+			&cli.Float64Flag{Name: "pdrop", Usage: "probability of closing the connection without an answer", EnvVars: env("mock-pdrop")},
+			&cli.StringFlag{Name: "retry-after", Usage: "Retry-After sent with fault 429s and 503s", EnvVars: env("mock-retry-after")},
+			&cli.Float64Flag{Name: "rate-limit", Usage: "server-side requests/s; beyond it 429 with Retry-After: 1", EnvVars: env("mock-rate-limit")},
+			&cli.StringFlag{Name: "app-timezone", Value: "UTC", Usage: "app timezone for counting late bodies", EnvVars: env("mock-app-timezone")},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for faults and jitter", EnvVars: env("mock-seed")},
 		},
 		Action: mockAction,
 	}

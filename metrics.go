@@ -35,6 +35,8 @@ func writeMetrics(path string, sum *importer.Summary, labels prometheus.Labels, 
 	gauge("afimport_retries", "Requests sent again in the last run.", float64(sum.Retries))
 	gauge("afimport_http_429", "429 answers seen in the last run.", float64(sum.Seen429))
 	gauge("afimport_failed_files", "Inputs that could not be read in the last run.", float64(len(sum.FailedFiles)))
+	gauge("afimport_inputs_missing", "Inputs of the last run that were not there (missing file, empty folder, glob matching nothing).", float64(len(sum.MissingInputs)))
+	gauge("afimport_over_budget", "1 when the last run's invalid rows were over --max-invalid (or it was refused before sending).", boolGauge(sum.OverBudget()))
 	gauge("afimport_run_duration_seconds", "Wall time of the last run.", sum.Elapsed().Seconds())
 	gauge("afimport_last_run_timestamp_seconds", "When the last run finished (Unix time).", float64(sum.Finished.Unix()))
 	gauge("afimport_last_exit_code", "Exit code of the last run.", float64(exit))
@@ -43,7 +45,7 @@ func writeMetrics(path string, sum *importer.Summary, labels prometheus.Labels, 
 		last = float64(sum.Finished.Unix())
 	}
 	if last > 0 {
-		gauge(lastSuccessMetric, "When a run last finished with every row accepted (Unix time).", last)
+		gauge(lastSuccessMetric, "When a run last exited 0: every row accepted or skipped, invalid rows within --max-invalid (Unix time).", last)
 	}
 	fams, err := reg.Gather()
 	if err != nil {
@@ -82,4 +84,11 @@ func previousLastSuccess(path string) float64 {
 		}
 	}
 	return best
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -213,3 +213,61 @@ func (r *run) warnDeadlines(p *plan) {
 		r.log.Warn(w)
 	}
 }
+
+// budgetPrecheck reads the first BudgetSampleRows rows (or all of them,
+// when the inputs hold fewer), maps them without sending, and refuses the
+// run when their invalid rows are already over opts.MaxInvalid: a changed
+// export format should not send half a night of partial rows. It runs only
+// when a budget is given, and not on standard input (read only once).
+// It returns true when the run is refused; the summary then says why,
+// with the sample's top reasons. Nothing is written to the report.
+func (r *run) budgetPrecheck(ctx context.Context) bool {
+	if !r.opts.MaxInvalid.IsSet() || slices.Contains(r.opts.Inputs, readers.StdinPath) {
+		return false
+	}
+	var counted, invalid int64
+	reasons := map[string]int64{}
+	for i, path := range r.opts.Inputs {
+		if counted >= BudgetSampleRows || ctx.Err() != nil || r.fatalErr() != nil {
+			break
+		}
+		var rd readers.Reader
+		var err error
+		if i == 0 && (r.first != nil || r.firstErr != nil) {
+			rd, err = r.first, r.firstErr
+			r.first, r.firstErr = nil, nil // the real pass opens it again
+		} else {
+			rd, err = r.opts.Open(path, r.opts.ReaderOptions)
+		}
+		if err != nil {
+			continue // the real pass reports the file as failed
+		}
+		for counted < BudgetSampleRows {
+			row, err := rd.Next()
+			if err != nil {
+				break // io.EOF, or a failure the real pass reports
+			}
+			o, _, send := r.mapRow(&row, false)
+			if send || (o.Status != "" && o.Status != StatusSkipped) {
+				counted++ // not another shard's row, nor one accepted earlier
+			}
+			if o.Status == StatusInvalid {
+				invalid++
+				reasons[o.Reason]++
+			}
+		}
+		rd.Close()
+	}
+	if r.fatalErr() != nil || r.opts.MaxInvalid.Allows(invalid, counted) {
+		return false
+	}
+	scope := fmt.Sprintf("the first %d rows", counted)
+	if counted < BudgetSampleRows {
+		scope = fmt.Sprintf("all %d rows", counted)
+	}
+	r.summary.Refused = fmt.Sprintf("%s hold %d invalid (%.1f%%), over --max-invalid %s: nothing was sent",
+		scope, invalid, float64(invalid)*100/float64(counted), r.opts.MaxInvalid)
+	r.summary.Reasons = topReasons(reasons, 10)
+	r.log.Error("refused before sending", "why", r.summary.Refused)
+	return true
+}

@@ -86,6 +86,11 @@ type Options struct {
 	// pass over the inputs per deadline); implies Preflight.
 	OrderByDeadline bool
 
+	// MaxInvalid is the error budget for invalid rows. When set, Run first
+	// maps the first BudgetSampleRows rows and, if they are already over
+	// it, sends nothing (Summary.Refused says why).
+	MaxInvalid Budget
+
 	Checkpoint Checkpoint
 	Logger     *slog.Logger
 	Stats      *Stats
@@ -104,7 +109,11 @@ var ErrInputChanged = errors.New("input changed since the report was written")
 //
 // When ctx is cancelled, Run stops reading, lets requests in flight finish
 // (bounded by Grace), reports the rows it had read but not sent as
-// not_sent, and returns with Summary.Interrupted set.
+// not_sent, and returns with Summary.Interrupted (and StoppedReading) set.
+//
+// With opts.MaxInvalid set, a run whose first rows are already over the
+// budget returns at once with Summary.Refused set, a nil error, and no
+// Result written.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	r, err := newRun(opts)
 	if err != nil {
@@ -195,7 +204,7 @@ func newRun(o Options) (*run, error) {
 	o.ReaderOptions.Columns = o.Mapping.Columns()
 	r := &run{opts: o, m: o.Mapping, loc: loc, now: o.Now, stats: o.Stats, log: o.Logger,
 		pacer: newPacer(o.Rate, o.Burst, time.Now)}
-	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}}
+	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}, MaxInvalid: o.MaxInvalid}
 	r.reasons = map[string]int64{}
 	r.dryPlan = newPlan()
 	var total int64
@@ -265,6 +274,10 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 		}
 	}()
 
+	if r.budgetPrecheck(ctx) {
+		r.summary.Finished = time.Now()
+		return &r.summary, nil
+	}
 	if r.canPreflight() {
 		plan := r.preflight(ctx)
 		r.warnDeadlines(plan)
@@ -388,6 +401,7 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 	defer func() { r.bytesBase = doneBefore }()
 	for i, path := range r.opts.Inputs {
 		if ctx.Err() != nil || r.fatalErr() != nil {
+			r.stoppedReading(ctx, path, 0)
 			return
 		}
 		var rd readers.Reader
@@ -408,14 +422,21 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 			next = cancelableNext(ctx, rd)
 		}
 		batch := make([]readers.Row, 0, rowBatch)
+		var last int64
 		for {
 			if ctx.Err() != nil || r.fatalErr() != nil {
+				r.stoppedReading(ctx, path, last)
 				break
 			}
 			row, err := next()
-			if err == io.EOF || (err != nil && ctx.Err() != nil) {
+			if err == io.EOF {
 				break
 			}
+			if err != nil && ctx.Err() != nil {
+				r.stoppedReading(ctx, path, last)
+				break
+			}
+			last = row.Pos.Row
 			if err != nil {
 				r.fileFailed(path, err)
 				break
@@ -483,6 +504,19 @@ func cancelableNext(ctx context.Context, rd readers.Reader) func() (readers.Row,
 		case <-ctx.Done():
 			return readers.Row{}, ctx.Err()
 		}
+	}
+}
+
+// stoppedReading records, on an interrupt, where reading stopped: after
+// row of path (0: before its first row).
+func (r *run) stoppedReading(ctx context.Context, path string, row int64) {
+	if ctx.Err() == nil {
+		return
+	}
+	r.fatalMu.Lock()
+	defer r.fatalMu.Unlock()
+	if r.summary.StoppedReading == nil {
+		r.summary.StoppedReading = &readers.Pos{File: path, Row: row}
 	}
 }
 

@@ -242,6 +242,10 @@ func TestRunInterruptReportsReadRows(t *testing.T) {
 	assert.Len(t, got, int(sum.Rows), "each row read has exactly one line")
 	assert.EqualValues(t, n.Load(), sum.Counts[StatusAccepted])
 	assert.EqualValues(t, sum.Rows-int64(n.Load()), sum.Counts[StatusNotSent])
+	require.NotNil(t, sum.StoppedReading, "the summary says where reading stopped")
+	assert.Equal(t, "in.csv", sum.StoppedReading.File)
+	assert.Positive(t, sum.StoppedReading.Row)
+	assert.Less(t, sum.StoppedReading.Row, int64(100000))
 }
 
 type mapCheckpoint map[int64][2]string

@@ -1,6 +1,10 @@
 package importer
 
-import "time"
+import (
+	"time"
+
+	"afimport/readers"
+)
 
 // Summary describes a finished (or stopped) run.
 type Summary struct {
@@ -23,10 +27,24 @@ type Summary struct {
 	Now              time.Time
 	// FailedFiles lists inputs that could not be read (to the end).
 	FailedFiles []FileError
+	// MissingInputs lists inputs named on the command line that are not
+	// there: a missing file, an empty folder, a glob matching nothing
+	// (the export did not arrive). A run with any has read nothing.
+	MissingInputs []FileError
+	// MaxInvalid is the error budget for invalid rows (--max-invalid).
+	MaxInvalid Budget
+	// Refused says why the run stopped before sending anything (the
+	// budget pre-check); "" otherwise. Reasons then describe the rows
+	// the pre-check read.
+	Refused string
 	// Aborted is why the API stopped the run (401/403), "" otherwise.
 	Aborted string
 	// Interrupted is true when a signal stopped the run.
 	Interrupted bool
+	// StoppedReading, for an interrupted run that had not read all of its
+	// inputs, is the last row read (Row 0: none of that file); the rest of
+	// that file and the inputs after it were not read.
+	StoppedReading *readers.Pos
 	// Warnings are things a person should read (a burst of 400s for one
 	// rule, a run that will outlast a deadline, ...).
 	Warnings []string

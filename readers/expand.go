@@ -1,12 +1,36 @@
 package readers
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 )
+
+// MissingInputError is returned by Expand when inputs are not there: a
+// path that does not exist, a folder without a data file, a glob that
+// matches none. For a nightly run it means the export did not arrive, not
+// that the command is wrong. It lists every such input.
+type MissingInputError struct {
+	Missing []MissingInput
+}
+
+// MissingInput is one input that is not there, and why.
+type MissingInput struct {
+	Input  string
+	Reason string
+}
+
+func (e *MissingInputError) Error() string {
+	parts := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		parts[i] = fmt.Sprintf("expand %s: %s", m.Input, m.Reason)
+	}
+	return strings.Join(parts, "; ")
+}
 
 // Expand turns command-line inputs into the list of files to read, in the
 // order given, each path once.
@@ -18,6 +42,9 @@ import (
 //     in name order; a folder without one is an error.
 //   - Any other path is a file and is kept even if its extension is
 //     unknown (a format option may name it); it must exist.
+//
+// Inputs that are not there (see MissingInputError) are all listed in one
+// *MissingInputError; any other problem is returned at once.
 //
 // Globs and folders keep only data files: a known extension (.csv, .tsv,
 // .ndjson, .jsonl, .parquet, .pq, optionally + .gz/.zst/.zstd) and not
@@ -37,6 +64,7 @@ func Expand(inputs []string) ([]string, error) {
 			out = append(out, p)
 		}
 	}
+	var missing []MissingInput
 	for _, in := range inputs {
 		switch {
 		case in == StdinPath:
@@ -69,10 +97,14 @@ func Expand(inputs []string) ([]string, error) {
 				}
 			}
 			if n == 0 {
-				return nil, fmt.Errorf("expand %s: the pattern matches no data file", in)
+				missing = append(missing, MissingInput{in, "the pattern matches no data file"})
 			}
 		default:
 			st, err := os.Stat(in)
+			if errors.Is(err, fs.ErrNotExist) {
+				missing = append(missing, MissingInput{in, unwrapPathError(err).Error()})
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("expand %s: %w", in, unwrapPathError(err))
 			}
@@ -85,12 +117,15 @@ func Expand(inputs []string) ([]string, error) {
 				return nil, fmt.Errorf("expand %s: %w", in, err)
 			}
 			if len(files) == 0 {
-				return nil, fmt.Errorf("expand %s: the folder holds no data file", in)
+				missing = append(missing, MissingInput{in, "the folder holds no data file"})
 			}
 			for _, f := range files {
 				add(f)
 			}
 		}
+	}
+	if missing != nil {
+		return nil, &MissingInputError{Missing: missing}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package readers
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,10 +64,26 @@ func TestExpand(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
+				var me *MissingInputError
+				assert.Equal(t, tt.name != "bad pattern", errors.As(err, &me),
+					"an input that is not there is a *MissingInputError; a bad pattern is not")
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestExpandListsEveryMissingInput(t *testing.T) {
+	dir := t.TempDir()
+	here := filepath.Join(dir, "here.csv")
+	require.NoError(t, os.WriteFile(here, nil, 0o644))
+	_, err := Expand([]string{filepath.Join(dir, "2026-12-05"), here, filepath.Join(dir, "*.parquet")})
+	var me *MissingInputError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, []MissingInput{
+		{filepath.Join(dir, "2026-12-05"), "no such file or directory"},
+		{filepath.Join(dir, "*.parquet"), "the pattern matches no data file"},
+	}, me.Missing)
 }

@@ -37,6 +37,12 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 		fmt.Fprintf(&b, ", peak memory %.1f MB", float64(s.PeakRSS)/1e6)
 	}
 	b.WriteByte('\n')
+	if s.Refused != "" {
+		fmt.Fprintf(&b, "refused: %s\n", oneLine(s.Refused))
+	}
+	if line := s.BudgetLine(); line != "" {
+		fmt.Fprintf(&b, "%s\n", line)
+	}
 	if len(s.Reasons) > 0 {
 		b.WriteString("top reasons:\n")
 		for _, r := range s.Reasons {
@@ -45,6 +51,12 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 	}
 	if line := deadlineLine(s); line != "" {
 		fmt.Fprintf(&b, "%s\n", line)
+	}
+	if len(s.MissingInputs) > 0 {
+		b.WriteString("inputs missing (nothing was read):\n")
+		for _, f := range s.MissingInputs {
+			fmt.Fprintf(&b, "  %s: %s\n", oneLine(f.File), oneLine(f.Err))
+		}
 	}
 	if len(s.FailedFiles) > 0 {
 		b.WriteString("failed files:\n")
@@ -57,6 +69,13 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 	}
 	if s.Interrupted {
 		b.WriteString("interrupted: the report is flushed and the run can be resumed\n")
+		if p := s.StoppedReading; p != nil {
+			at := "before its first row"
+			if p.Row > 0 {
+				at = fmt.Sprintf("after row %d", p.Row)
+			}
+			fmt.Fprintf(&b, "  reading stopped in %s %s: the rest of the input was not read\n", oneLine(p.File), at)
+		}
 	}
 	for _, msg := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", oneLine(msg))
@@ -161,16 +180,19 @@ type summaryJSON struct {
 	EarliestDeadline string                 `json:"earliest_deadline,omitempty"`
 	Now              string                 `json:"now,omitempty"`
 	FailedFiles      []importer.FileError   `json:"failed_files"`
+	MissingInputs    []importer.FileError   `json:"missing_inputs"`
+	MaxInvalid       string                 `json:"max_invalid,omitempty"`
+	OverBudget       bool                   `json:"over_budget"`
+	Refused          string                 `json:"refused,omitempty"`
+	StoppedReading   *stoppedJSON           `json:"stopped_reading,omitempty"`
 	Aborted          string                 `json:"aborted,omitempty"`
 	Interrupted      bool                   `json:"interrupted"`
 	Warnings         []string               `json:"warnings"`
 	PeakRSSBytes     int64                  `json:"peak_rss_bytes,omitempty"`
 }
 
-// MarshalSummaryJSON encodes s as the indented snake_case JSON that
-// WriteSummaryJSON writes. Times are RFC 3339 (the earliest deadline in
-// the app's zone) and omitted when zero; lists are [] rather than null.
-func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
+// summaryDoc builds the machine-readable summary of s.
+func summaryDoc(s *importer.Summary) summaryJSON {
 	loc, _ := appZone(s.AppTimezone)
 	j := summaryJSON{
 		DryRun:           s.DryRun,
@@ -187,10 +209,19 @@ func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
 		EarliestDeadline: rfc3339(s.EarliestDeadline, loc),
 		Now:              rfc3339(s.Now, nil),
 		FailedFiles:      orEmpty(s.FailedFiles),
+		MissingInputs:    orEmpty(s.MissingInputs),
+		OverBudget:       s.OverBudget(),
+		Refused:          s.Refused,
 		Aborted:          s.Aborted,
 		Interrupted:      s.Interrupted,
 		Warnings:         orEmpty(s.Warnings),
 		PeakRSSBytes:     s.PeakRSS,
+	}
+	if s.MaxInvalid.IsSet() {
+		j.MaxInvalid = s.MaxInvalid.String()
+	}
+	if p := s.StoppedReading; p != nil {
+		j.StoppedReading = &stoppedJSON{File: p.File, Row: p.Row}
 	}
 	for _, st := range importer.Statuses {
 		j.Counts[string(st)] = 0
@@ -198,11 +229,44 @@ func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
 	for st, n := range s.Counts {
 		j.Counts[string(st)] += n
 	}
+	return j
+}
+
+// stoppedJSON is where an interrupted run stopped reading: after row Row
+// of File (0: before its first row).
+type stoppedJSON struct {
+	File string `json:"file"`
+	Row  int64  `json:"row"`
+}
+
+// MarshalSummaryJSON encodes s as the indented snake_case JSON that
+// WriteSummaryJSON writes. Times are RFC 3339 (the earliest deadline in
+// the app's zone) and omitted when zero; lists are [] rather than null.
+func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
+	j := summaryDoc(s)
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode summary: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// WriteSummaryJSONLine writes the same document as MarshalSummaryJSON on
+// one line, under the key "summary" with "msg":"summary", so that a log
+// collector reading --log-format json gets one object per line.
+func WriteSummaryJSONLine(w io.Writer, s *importer.Summary) error {
+	j := summaryDoc(s)
+	b, err := json.Marshal(struct {
+		Time    string      `json:"time"`
+		Level   string      `json:"level"`
+		Msg     string      `json:"msg"`
+		Summary summaryJSON `json:"summary"`
+	}{rfc3339(s.Finished, nil), "INFO", "summary", j})
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // WriteSummaryJSON writes MarshalSummaryJSON(s) to path atomically (see

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"afimport/importer"
+	"afimport/readers"
 )
 
 func fixtureSummary() *importer.Summary {
@@ -33,8 +34,19 @@ func fixtureSummary() *importer.Summary {
 		FailedFiles:      []importer.FileError{{File: "broken.csv.gz", Err: "gzip: invalid header"}},
 		Aborted:          "401: token rejected",
 		Interrupted:      true,
+		StoppedReading:   &readers.Pos{File: "renewals.csv", Row: 1234},
+		MissingInputs:    []importer.FileError{{File: "exports/2026-12-05/", Err: "no such file or directory"}},
+		MaxInvalid:       mustBudget("5%"),
 		Warnings:         []string{"20 rows rejected for one rule: email"},
 	}
+}
+
+func mustBudget(s string) importer.Budget {
+	b, err := importer.ParseBudget(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func TestWriteSummaryTextGolden(t *testing.T) {
