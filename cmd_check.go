@@ -166,6 +166,9 @@ func checkAction(c *cli.Context) error {
 			switch {
 			case errors.As(err, &mc):
 				fmt.Fprintf(out, "%s: missing column(s) %s (the file has: %s)\n", in, quoteAll(mc.Columns), strings.Join(st.header, ", "))
+				if h := mc.Hint(); h != "" {
+					fmt.Fprintf(out, "  %s\n", h)
+				}
 				problems = append(problems, fmt.Sprintf("%s lacks column(s) %s", in, quoteAll(mc.Columns)))
 				continue
 			case err != nil && st.rows == 0:

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -64,6 +65,20 @@ func initAction(c *cli.Context) error {
 	if _, err := os.Stat(path); path != "" && err == nil && !c.Bool("force") {
 		return usageErr("%s already exists: add --force to replace it", path)
 	}
+	// Without --delimiter, read the sample with the delimiter it seems to
+	// use, rather than guessing from one giant column.
+	readFlags := ""
+	if c.String("delimiter") == "" {
+		if d := readers.SniffDelimiter(sample, ropts); d != 0 && d != ',' {
+			ropts.CSV.Delimiter = d
+			flag := string(d)
+			if d == '\t' {
+				flag = `\t`
+			}
+			readFlags = fmt.Sprintf(" --delimiter '%s'", flag)
+			fmt.Fprintf(os.Stderr, "afimport: %s looks %q-delimited: read it with%s (pass the same to check, preview and import)\n", sample, string(d), readFlags)
+		}
+	}
 	header, rows, skipped, err := readSample(sample, ropts, n)
 	if err != nil {
 		return usageErr("%v", err)
@@ -76,8 +91,8 @@ func initAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%s: %v", sample, err)
 	}
-	if skipped > 0 {
-		fmt.Fprintf(os.Stderr, "afimport: %d sample rows could not be read and were skipped\n", skipped)
+	if len(skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "afimport: %d sample row(s) could not be read and were skipped: %s\n", len(skipped), rowList(skipped, 10))
 	}
 	if path == "" {
 		_, err := c.App.Writer.Write(out)
@@ -86,18 +101,18 @@ func initAction(c *cli.Context) error {
 	if err := writeNew(path, out, c.Bool("force")); err != nil {
 		return usageErr("%v", err)
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s from %d sample rows of %s\nnext: fix every TODO in it, then run\n  afimport check --mapping %s %s\n",
-		path, len(rows), sample, shellQuote(path), shellQuote(sample))
+	fmt.Fprintf(os.Stderr, "wrote %s from %d sample rows of %s\nnext: fix every TODO in it, then run\n  afimport check --mapping %s%s %s\n",
+		path, len(rows), sample, shellQuote(path), readFlags, shellQuote(sample))
 	return nil
 }
 
 // readSample reads up to n readable rows of every column of path. Rows the
-// reader could not read are skipped and counted.
-func readSample(path string, ropts readers.Options, n int) (header []string, rows [][]readers.Value, skipped int, err error) {
+// reader could not read are skipped and listed with their reason.
+func readSample(path string, ropts readers.Options, n int) (header []string, rows [][]readers.Value, skipped []readers.Row, err error) {
 	ropts.Columns = nil // every column, in file order
 	r, err := readers.Open(path, ropts)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	defer r.Close()
 	for len(rows) < n {
@@ -106,15 +121,28 @@ func readSample(path string, ropts readers.Options, n int) (header []string, row
 			break
 		}
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, err
 		}
 		if row.Err != nil {
-			skipped++
+			skipped = append(skipped, row)
 			continue
 		}
 		rows = append(rows, row.Values)
 	}
 	return r.Header(), rows, skipped, nil
+}
+
+// rowList names rows by number with their reason, at most max of them:
+// "row 3 (column "email": invalid UTF-8), row 7 (...) and 2 more".
+func rowList(rows []readers.Row, max int) string {
+	var parts []string
+	for i, r := range rows {
+		if i == max {
+			return strings.Join(parts, ", ") + fmt.Sprintf(" and %d more", len(rows)-max)
+		}
+		parts = append(parts, fmt.Sprintf("row %d (%s)", r.Pos.Row, readers.RowReason(r.Err)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeNew writes data to path, refusing to replace an existing file

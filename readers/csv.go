@@ -437,7 +437,7 @@ func newCSVReader(src *source, file string, d csvDialect, opts Options) (*csvRea
 		r.proj[i] = j
 	}
 	if missing != nil {
-		return nil, &MissingColumnError{File: file, Columns: missing}
+		return nil, &MissingColumnError{File: file, Columns: missing, Delimiter: delimiterHint(r.header, missing)}
 	}
 	return r, nil
 }

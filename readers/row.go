@@ -3,6 +3,8 @@ package readers
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -109,10 +111,53 @@ var (
 type MissingColumnError struct {
 	File    string
 	Columns []string
+	// Delimiter, when not 0, is the CSV delimiter the file seems to use
+	// instead: its header is one column that, split on Delimiter, holds
+	// the missing columns.
+	Delimiter rune
 }
 
 func (e *MissingColumnError) Error() string {
-	return fmt.Sprintf("%s: missing column(s) %q", e.File, e.Columns)
+	msg := fmt.Sprintf("%s: missing column(s) %q", e.File, e.Columns)
+	if h := e.Hint(); h != "" {
+		msg += "; " + h
+	}
+	return msg
+}
+
+// Hint says which delimiter to use when e.Delimiter is set; "" otherwise.
+func (e *MissingColumnError) Hint() string {
+	if e.Delimiter == 0 {
+		return ""
+	}
+	d := string(e.Delimiter)
+	if e.Delimiter == '\t' {
+		d = `\t`
+	}
+	return fmt.Sprintf("the header is one column holding them: the file looks %q-delimited, use --delimiter '%s'", string(e.Delimiter), d)
+}
+
+// delimiterHint is the delimiter (; tab or |) that splits a one-column
+// header into columns among which are some of missing; 0 when none does.
+func delimiterHint(header, missing []string) rune {
+	if len(header) != 1 {
+		return 0
+	}
+	for _, d := range []rune{';', '\t', '|', ','} {
+		parts := strings.Split(header[0], string(d))
+		if len(parts) < 2 {
+			continue
+		}
+		for i, p := range parts {
+			parts[i] = strings.Trim(p, " \"'")
+		}
+		for _, m := range missing {
+			if slices.Contains(parts, m) {
+				return d
+			}
+		}
+	}
+	return 0
 }
 
 // RowReason words a row error for a report line: the column and the
