@@ -172,3 +172,27 @@ func TestInitUsageErrors(t *testing.T) {
 	}
 	assert.NoFileExists(t, "x.yaml")
 }
+
+func TestInitSniffsTheDelimiterAndNamesUnreadableRows(t *testing.T) {
+	dir := t.TempDir()
+	sample := filepath.Join(dir, "invoices.csv")
+	require.NoError(t, os.WriteFile(sample, []byte("invoice_id;customer_id;email;amount\n"+
+		"i-1;c-1;a@example.com;3.50\n"+
+		"i-2;c-2\n"+ // ragged
+		"i-3;c-3;b@example.com;4.10\n"+
+		"i-4;c-4;c@example.com;1.00\n"+
+		"i-5;c-5;d@example.com;2.00\n"+
+		"i-6;c-6;e@example.com;2.00\n"), 0o644))
+	code, stdout, stderr := runCLI(t, "init", sample)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, `looks ";"-delimited: read it with --delimiter ';'`)
+	assert.Contains(t, stderr, "1 sample row(s) could not be read and were skipped: row 2 (")
+	assert.Contains(t, stdout, "{ column: customer_id }", "the columns are split")
+	assert.NotContains(t, stdout, "invoice_id;customer_id")
+
+	// An explicit --delimiter is obeyed, not second-guessed.
+	code, stdout, stderr = runCLI(t, "init", "--delimiter", ",", sample)
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stderr, "looks")
+	assert.Contains(t, stdout, "invoice_id;customer_id")
+}

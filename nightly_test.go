@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"afimport/importer"
 	"afimport/importer/s2stest"
 )
 
@@ -284,4 +286,9 @@ func TestHelpTopicsAndSuggestions(t *testing.T) {
 	for _, f := range []string{"ADDR", "TOKEN_FILE", "LATENCY", "P429", "SEED"} {
 		assert.Contains(t, stdout, fmt.Sprintf("$AFIMPORT_MOCK_%s", f))
 	}
+}
+
+func TestProgressLabelsSayWhatTheyCount(t *testing.T) {
+	s := importer.Snapshot{Done: 1200, ByStatus: map[importer.Status]int64{importer.StatusAccepted: 1200}}
+	assert.Equal(t, "1200 rows done, 600/s accepted 1200", describe(s, 2*time.Second))
 }

@@ -67,7 +67,9 @@ func (p *progress) bar(stats *importer.Stats) {
 			return
 		case <-t.C:
 			s := stats.Snapshot()
-			bar.Describe(describe(s, time.Since(start)))
+			// The bar's percentage is of the input's bytes read; the rows
+			// are counted beside it, labelled as such.
+			bar.Describe("input read; " + describe(s, time.Since(start)))
 			if total > 0 {
 				_ = bar.Set64(s.BytesDone)
 			} else {
@@ -101,7 +103,9 @@ func (p *progress) logLines(stats *importer.Stats, logger *slog.Logger, every ti
 			}
 			if s.BytesTotal > 0 && s.BytesDone > 0 {
 				frac := float64(s.BytesDone) / float64(s.BytesTotal)
-				attrs = append(attrs, "done_pct", int(frac*100))
+				// The share of the input's bytes read, not of rows: the
+				// row count is unknown until the end.
+				attrs = append(attrs, "input_read_pct", int(frac*100))
 				if frac > 0.01 {
 					el := time.Since(start)
 					attrs = append(attrs, "eta", (time.Duration(float64(el)/frac) - el).Round(time.Second).String())
@@ -114,7 +118,7 @@ func (p *progress) logLines(stats *importer.Stats, logger *slog.Logger, every ti
 
 func describe(s importer.Snapshot, el time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rows, %.0f/s", s.Done, float64(s.Done)/max(el.Seconds(), 0.001))
+	fmt.Fprintf(&b, "%d rows done, %.0f/s", s.Done, float64(s.Done)/max(el.Seconds(), 0.001))
 	for _, st := range importer.Statuses {
 		if n := s.ByStatus[st]; n > 0 {
 			fmt.Fprintf(&b, " %s %d", st, n)
