@@ -191,6 +191,22 @@ func importAction(c *cli.Context) error {
 		defer closeSender()
 	}
 
+	// A run over its error budget from the first rows is refused before
+	// its report exists.
+	refused, err := importer.CheckBudget(context.Background(), importer.Options{
+		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Now: now, AppTimezone: loc,
+		Skew: c.Duration("skew"), Checkpoint: checkpointOrNil(checkpoint), Shard: shard, MaxInvalid: budget, Logger: logger,
+	})
+	if errors.Is(err, importer.ErrInputChanged) {
+		return usageErr("--resume: %v", err)
+	}
+	if err != nil {
+		return runFailed(err)
+	}
+	if refused != nil {
+		return out.finish(refused, nil, "")
+	}
+
 	report, err := reports.Create(reportPath, reports.Options{Append: resume})
 	if err != nil {
 		return usageErr("report: %v", err)

@@ -113,6 +113,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.Contains(t, stderr, `column "email"`, "the top reasons say what is wrong")
 	assert.Equal(t, "1", metricValue(t, text, "afimport_over_budget"))
 	assert.Equal(t, success, metricValue(t, text, lastSuccessMetric))
+	assert.NoFileExists(t, filepath.Join(dir, "exports", "2026-12-06.report.csv"), "a run refused at start leaves no report")
 	s = readSummary()
 	assert.Equal(t, true, s["over_budget"])
 	assert.Contains(t, s["refused"], "nothing was sent")

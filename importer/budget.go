@@ -1,11 +1,13 @@
 package importer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Budget is an error budget for invalid rows (--max-invalid): a count
@@ -145,3 +147,44 @@ func (s *Summary) BudgetLine() string {
 	}
 	return fmt.Sprintf("invalid rows: %d of %d (%.1f%%), %s --max-invalid %s", inv, n, share, verdict, s.MaxInvalid)
 }
+
+// CheckBudget runs the budget pre-check of Run alone, so that a caller can
+// refuse the run before it creates its report: it returns the Summary of
+// the refusal (Refused set) when the first rows are over opts.MaxInvalid,
+// nil when they are within it or no budget is given. Results is not
+// needed. The error is newRun's (a mapped column the first input lacks)
+// or ErrInputChanged on a resume.
+func CheckBudget(ctx context.Context, opts Options) (*Summary, error) {
+	if !opts.MaxInvalid.IsSet() {
+		return nil, nil
+	}
+	if opts.Results == nil {
+		opts.Results = discard{}
+	}
+	if opts.Sender == nil {
+		opts.DryRun = true // nothing is sent here either way
+	}
+	r, err := newRun(opts)
+	if err != nil {
+		return nil, err
+	}
+	r.summary.Started = time.Now()
+	r.summary.Now = r.now()
+	refused := r.budgetPrecheck(ctx)
+	if r.first != nil {
+		r.first.Close()
+	}
+	if err := r.fatalErr(); err != nil {
+		return nil, err
+	}
+	if !refused {
+		return nil, nil
+	}
+	r.summary.Finished = time.Now()
+	return &r.summary, nil
+}
+
+// discard is a ResultWriter that keeps nothing.
+type discard struct{}
+
+func (discard) Write(*Result) error { return nil }

@@ -186,3 +186,26 @@ func TestBudgetLine(t *testing.T) {
 	assert.Equal(t, "invalid rows: 70 of 1000 (7.0%), over --max-invalid 5%", s.BudgetLine())
 	assert.Empty(t, (&Summary{Rows: 3, Counts: map[Status]int64{StatusInvalid: 3}}).BudgetLine(), "no budget given, no line")
 }
+
+func TestCheckBudgetAlone(t *testing.T) {
+	five, err := ParseBudget("5%")
+	require.NoError(t, err)
+	o := baseOpts(badEvery(ids(2000), 2), nil, nil)
+	o.Results, o.MaxInvalid = nil, five
+	sum, err := CheckBudget(context.Background(), o)
+	require.NoError(t, err)
+	require.NotNil(t, sum, "over budget: refused")
+	assert.Contains(t, sum.Refused, "the first 1000 rows hold 500 invalid")
+	assert.Equal(t, ExitRowsFailed, ExitCode(sum, nil))
+
+	o = baseOpts(badEvery(ids(2000), 50), nil, nil)
+	o.Results, o.MaxInvalid = nil, five
+	sum, err = CheckBudget(context.Background(), o)
+	require.NoError(t, err)
+	assert.Nil(t, sum, "within budget: go ahead")
+
+	o.MaxInvalid = Budget{}
+	sum, err = CheckBudget(context.Background(), o)
+	require.NoError(t, err)
+	assert.Nil(t, sum, "no budget, no check")
+}

@@ -42,7 +42,7 @@ with DAG(
     KubernetesPodOperator.partial(
         task_id="afimport_shard",
         name="afimport",
-        image="registry.example.com/afimport:1.0.0",
+        image="registry.example.com/afimport:1.0.0",  # built from the repository's Dockerfile
         cmds=["afimport"],
         secrets=[token],
         volumes=[],  # add the PVC with /data/exports, /data/reports and the mapping ConfigMap here
