@@ -46,8 +46,8 @@ type pacer struct {
 	// noise is the share of 429s in the first window after a cut: what
 	// the server answers 429 to whatever the rate (random throttling), on
 	// top of which a cut is needed.
-	noise    float64
-	afterCut bool
+	noise     float64
+	afterCut  bool
 	answers   int
 	throttled int
 	accepted  int

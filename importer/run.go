@@ -121,6 +121,7 @@ const (
 // ErrInputChanged means --resume found a row whose content differs from the
 // row the report describes at the same position.
 var ErrInputChanged = errors.New("input changed since the report was written")
+
 // Run imports every row of opts.Inputs and writes one Result per row read.
 //
 // It returns a Summary whenever it ran (also when it stopped early) and an
@@ -173,9 +174,9 @@ type run struct {
 	stopOnce sync.Once
 	stopped  atomic.Pointer[stopInfo] // set once, before stop()
 	stop     context.CancelFunc
-	stopCtx   context.Context
-	fatal     error
-	fatalMu   sync.Mutex
+	stopCtx  context.Context
+	fatal    error
+	fatalMu  sync.Mutex
 
 	// passes orders sending by deadline (nil: one pass in input order).
 	passes *plan
@@ -685,6 +686,7 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	return outcome{}, sendJob{res: res, body: p.Body, deadline: deadline}, true
 }
+
 // collect is the single writer of results and of the summary.
 func (r *run) collect(in <-chan []outcome) {
 	const maxReasons = 10000
