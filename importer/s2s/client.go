@@ -282,7 +282,7 @@ func (c *Client) Send(ctx context.Context, appID string, body []byte) Response {
 	// Redact before parsing and cutting to an excerpt: a token cut in two
 	// by the excerpt would no longer match, and its prefix would leak.
 	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
-		raw = bytes.ReplaceAll(raw, []byte(c.token), []byte("[REDACTED]"))
+		raw = []byte(Redact(string(raw), c.token))
 	}
 	resp.MessageID, resp.Message = parseAnswer(raw)
 	if v := hr.Header["Retry-After"]; len(v) > 0 {
@@ -376,11 +376,40 @@ func (c *Client) redact(err error) error {
 	return errors.New(c.redactString(err.Error()))
 }
 
+// redactString replaces the token where it stands whole: not inside a
+// longer word, so that a short token typed while trying things ("x") does
+// not turn every x of a message into [REDACTED].
 func (c *Client) redactString(s string) string {
-	if c.token == "" {
+	return Redact(s, c.token)
+}
+
+// Redact replaces each whole occurrence of token in s with [REDACTED]: one
+// not preceded or followed by a letter, digit, '-' or '_'.
+func Redact(s, token string) string {
+	if token == "" || !strings.Contains(s, token) {
 		return s
 	}
-	return strings.ReplaceAll(s, c.token, "[REDACTED]")
+	var b strings.Builder
+	for {
+		i := strings.Index(s, token)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := i + len(token)
+		whole := (i == 0 || !tokenByte(s[i-1])) && (j == len(s) || !tokenByte(s[j]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString("[REDACTED]")
+		} else {
+			b.WriteString(token)
+		}
+		s = s[j:]
+	}
+}
+
+func tokenByte(c byte) bool {
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func isLoopback(host string) bool {
