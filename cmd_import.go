@@ -442,7 +442,7 @@ func printNextStep(w io.Writer, sum *importer.Summary, code int) {
 	}
 	undelivered := sum.Counts[importer.StatusFailed] + sum.Counts[importer.StatusNotSent]
 	if sum.Unreachable != "" {
-		fmt.Fprintf(w, "the endpoint did not answer (%s): check the network, DNS and --endpoint, then resume\n", sum.Unreachable)
+		fmt.Fprintln(w, "the endpoint did not answer: check the network, DNS, proxy and --endpoint, then resume")
 	}
 	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" || len(sum.FailedFiles) > 0 {
 		fmt.Fprintf(w, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
