@@ -185,7 +185,7 @@ func atRisk(now time.Time, rate float64, order []time.Time, left map[int64]int64
 		var risk int64
 		if byDeadline {
 			risk = n - clamp(int64(canSend)-before, 0, n)
-			before += n
+			before += n - risk // rows that miss their deadline are never sent
 		} else {
 			risk = n - clamp(int64(float64(n)*math.Min(1, canSend/float64(total))), 0, n)
 		}

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -207,4 +208,32 @@ func TestForecastWarnsBeforeRowsGoLate(t *testing.T) {
 	assert.Equal(t, deadline, sum.DeadlineRisks[0].Deadline.UTC())
 	assert.Positive(t, sum.DeadlineRisks[0].RowsAtRisk)
 	assert.Less(t, sum.DeadlineRisks[0].Rate, 40.0, "the measured rate, not --rate")
+}
+
+func TestAtRiskByOrder(t *testing.T) {
+	now := time.Unix(0, 0)
+	d1, d2 := now.Add(10*time.Second), now.Add(100*time.Second)
+	left := map[int64]int64{d1.UnixMilli(): 100, d2.UnixMilli(): 1000}
+	order := []time.Time{d1, d2}
+	mixed := atRisk(now, 20, order, left, false)
+	require.Len(t, mixed, 2)
+	// In input order the near deadline gets 100/1100 of 20 rows/s for 10 s.
+	assert.EqualValues(t, 82, mixed[0].RowsAtRisk)
+	assert.EqualValues(t, 0, mixed[1].RowsAtRisk)
+	ordered := atRisk(now, 20, order, left, true)
+	assert.EqualValues(t, 0, ordered[0].RowsAtRisk)
+	assert.EqualValues(t, 0, ordered[1].RowsAtRisk)
+	// Too slow for either order: deadline order still loses fewer.
+	slow := atRisk(now, 5, order, left, true)
+	assert.EqualValues(t, 50, slow[0].RowsAtRisk, "10 s × 5/s = 50 of 100 sent in time")
+	assert.EqualValues(t, 550, slow[1].RowsAtRisk, "500 rows in 100 s, 50 of them the near deadline's; its late rows are not sent")
+
+	r := &run{opts: Options{Rate: 40}, clock: &fakeClock{now: func() time.Time { return now }},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	p := newPlan()
+	p.add(d2, 1000)
+	p.add(d1, 100)
+	assert.True(t, r.orderSaves(p), "input order would lose rows of the near deadline")
+	r.opts.Rate = 100000
+	assert.False(t, r.orderSaves(p), "at this rate every row makes it in any order")
 }
