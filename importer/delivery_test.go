@@ -27,6 +27,10 @@ func (dedupMapper) Apply(v []readers.Value) (*mappings.Payload, error) {
 	return &mappings.Payload{Body: []byte(body), DedupID: id}, nil
 }
 
+func (m dedupMapper) Check(v []readers.Value) (*mappings.Payload, error) { return m.Apply(v) }
+
+func (m dedupMapper) Timestamp(v []readers.Value) (int64, bool, error) { return timestampOf(m, v) }
+
 // TestDeliveryAgainstMock drives the real HTTP client against the strict
 // mock with scripted failures per dedup id, and checks every row ends
 // accepted exactly once as the mock counts it, with true attempt counts.

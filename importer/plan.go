@@ -109,8 +109,7 @@ func (r *run) preflight(ctx context.Context) *plan {
 	// Without a report to compare against, shards to pick, or passes to
 	// plan, the warning needs only when rows expire: evaluating just the
 	// timestamp costs a tenth of mapping the whole row.
-	ts, estimate := r.m.(timestamper)
-	estimate = estimate && r.opts.Checkpoint == nil && r.opts.Shard.Count <= 1 && r.opts.Order != OrderByDeadline
+	estimate := r.opts.Checkpoint == nil && r.opts.Shard.Count <= 1 && r.opts.Order != OrderByDeadline
 	total.estimate = estimate
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -121,7 +120,7 @@ func (r *run) preflight(ctx context.Context) *plan {
 			local := newPlan()
 			for rows := range rowsCh {
 				if estimate {
-					r.estimateRows(ts, rows, local)
+					r.estimateRows(rows, local)
 					continue
 				}
 				for i := range rows {
@@ -148,21 +147,15 @@ func (r *run) preflight(ctx context.Context) *plan {
 	return total
 }
 
-// timestamper is a Mapper that can evaluate a row's timestamp alone
-// (*mappings.Mapping.Timestamp).
-type timestamper interface {
-	Timestamp(values []readers.Value) (ms int64, timed bool, err error)
-}
-
 // estimateRows counts into p the rows that, by their timestamp alone,
 // would be sent.
-func (r *run) estimateRows(ts timestamper, rows []readers.Row, p *plan) {
+func (r *run) estimateRows(rows []readers.Row, p *plan) {
 	now := r.clock.Now()
 	for i := range rows {
 		if rows[i].Err != nil {
 			continue
 		}
-		ms, timed, err := ts.Timestamp(rows[i].Values)
+		ms, timed, err := r.opts.Mapping.Timestamp(rows[i].Values)
 		switch {
 		case err != nil:
 		case !timed:

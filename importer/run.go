@@ -26,10 +26,18 @@ type Checkpoint interface {
 }
 
 // Mapper turns one row's projected values into a payload; *mappings.Mapping
-// is the real one. Apply must be safe for concurrent use.
+// is the real one. Its methods must be safe for concurrent use.
 type Mapper interface {
+	// Columns are the source columns, in the order of values.
 	Columns() []string
+	// Apply maps and validates a row and builds its body.
 	Apply(values []readers.Value) (*mappings.Payload, error)
+	// Check is Apply without building the body (dry runs, the preflight):
+	// the same verdict, the same error.
+	Check(values []readers.Value) (*mappings.Payload, error)
+	// Timestamp evaluates the row's timestamp alone (the preflight's cheap
+	// estimate); timed is false when the mapping maps none.
+	Timestamp(values []readers.Value) (ms int64, timed bool, err error)
 }
 
 var _ Mapper = (*mappings.Mapping)(nil)
@@ -157,7 +165,6 @@ type stopInfo struct {
 
 type run struct {
 	opts    Options
-	m       Mapper
 	loc     *time.Location
 	clock   Clock
 	stats   *Stats
@@ -248,7 +255,7 @@ func newRun(o Options) (*run, error) {
 		loc = time.UTC
 	}
 	o.ReaderOptions.Columns = o.Mapping.Columns()
-	r := &run{opts: o, m: o.Mapping, loc: loc, clock: o.Clock, stats: o.Stats, log: o.Logger,
+	r := &run{opts: o, loc: loc, clock: o.Clock, stats: o.Stats, log: o.Logger,
 		pacer: newPacer(o.Rate, o.Burst, o.Clock), breaker: newBreaker(o.Clock, o.OutageAfter)}
 	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}}
 	r.reasons = map[string]int64{}
@@ -611,12 +618,6 @@ func (r *run) admit() bool {
 	return true
 }
 
-// checker is a Mapper that can validate a row without building its body
-// (*mappings.Mapping.Check).
-type checker interface {
-	Check(values []readers.Value) (*mappings.Payload, error)
-}
-
 // mapRow decides one row: a final outcome, or a job to send. A row of
 // another shard comes back with an empty Status and send false. Without
 // body (dry run, preflight) the job carries no body.
@@ -646,10 +647,10 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	var p *mappings.Payload
 	var err error
-	if c, ok := r.m.(checker); ok && !body {
-		p, err = c.Check(row.Values)
+	if body {
+		p, err = r.opts.Mapping.Apply(row.Values)
 	} else {
-		p, err = r.m.Apply(row.Values)
+		p, err = r.opts.Mapping.Check(row.Values)
 	}
 	if r.opts.Shard.Count > 1 {
 		id := ""
@@ -739,16 +740,13 @@ func (r *run) collect(in <-chan []outcome) {
 		// killed process then loses only the answers still in flight, so
 		// a resume re-sends no row the API had accepted before that. Under
 		// load the queue is rarely empty and writes stay batched.
-		if fl, ok := r.opts.Results.(flusher); ok && len(in) == 0 {
-			if err := fl.Flush(); err != nil {
+		if len(in) == 0 {
+			if err := r.opts.Results.Flush(); err != nil {
 				r.setFatal(fmt.Errorf("write report: %w", err))
 			}
 		}
 	}
 }
-
-// flusher is a ResultWriter that buffers (reports.Writer does).
-type flusher interface{ Flush() error }
 
 // stillSendable: a row that is (dry run) or could still be (not sent,
 // failed) delivered, whose deadline therefore matters.

@@ -38,6 +38,19 @@ func (fakeMapper) Apply(v []readers.Value) (*mappings.Payload, error) {
 	return p, nil
 }
 
+func (m fakeMapper) Check(v []readers.Value) (*mappings.Payload, error) { return m.Apply(v) }
+
+func (m fakeMapper) Timestamp(v []readers.Value) (int64, bool, error) { return timestampOf(m, v) }
+
+// timestampOf is Mapper.Timestamp for a test mapper: Apply's timestamp.
+func timestampOf(m Mapper, v []readers.Value) (int64, bool, error) {
+	p, err := m.Apply(v)
+	if err != nil {
+		return 0, false, err
+	}
+	return p.Timestamp, p.HasTimestamp, nil
+}
+
 // sliceReader yields fixed rows.
 type sliceReader struct {
 	file string
@@ -83,6 +96,8 @@ func (m *memResults) Write(r *Result) error {
 	m.all = append(m.all, *r)
 	return nil
 }
+
+func (m *memResults) Flush() error { return nil }
 
 func (m *memResults) byRow() map[int64]Result {
 	out := map[int64]Result{}
