@@ -146,14 +146,18 @@ func TestPreflightEstimate(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		mapper Mapper
+		resume bool
 		want   string
 	}{
-		{"timestamps only", timedMapper{}, "up to 201 sendable rows"},
-		{"whole rows", fakeMapper{}, "the 151 sendable rows"},
+		{"timestamps only", timedMapper{}, false, "up to 201 sendable rows"},
+		{"whole rows on resume", timedMapper{}, true, "the 151 sendable rows"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := baseOpts(rows, fail, &memResults{})
 			o.Mapping = tt.mapper
+			if tt.resume {
+				o.Checkpoint = mapCheckpoint{}
+			}
 			o.Clock = &fakeClock{now: func() time.Time { return now }}
 			o.Preflight, o.Rate, o.Burst = true, 10, 10
 			sum, err := Run(context.Background(), o)
