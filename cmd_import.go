@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"afimport/importer"
+	"afimport/importer/s2s"
 	"afimport/importer/s2stest"
 	"afimport/mappings"
 	"afimport/readers"
@@ -70,7 +71,7 @@ func importAction(c *cli.Context) error {
 			c.String("mapping"), strings.Join(ph, "; "))
 	}
 
-	now := time.Now
+	var clock importer.Clock = importer.RealClock{}
 	if s := c.String("now"); s != "" {
 		if !dry {
 			return usageErr("--now only works with --dry-run: a live run uses the real clock")
@@ -79,7 +80,14 @@ func importAction(c *cli.Context) error {
 		if err != nil {
 			return usageErr("--now %q: want RFC 3339, e.g. 2026-11-28T00:20:00-05:00", s)
 		}
-		now = func() time.Time { return t }
+		clock = importer.FixedClock(t)
+	}
+	order := importer.OrderAuto
+	if c.IsSet("order-by-deadline") {
+		order = importer.OrderInput
+		if c.Bool("order-by-deadline") {
+			order = importer.OrderByDeadline
+		}
 	}
 	loc := m.Timezone
 	if name := c.String("app-timezone"); name != "" {
@@ -179,9 +187,9 @@ func importAction(c *cli.Context) error {
 		} else if token == "" {
 			return usageErr("no API token: set %s or use --token-file FILE (or --dry-run, or --endpoint mock)", tokenEnv)
 		}
-		client, err := importer.NewClient(importer.ClientOptions{
+		client, err := s2s.NewClient(s2s.Options{
 			Endpoint: endpoint, AppID: m.AppID, Kind: m.Endpoint, Token: token,
-			Timeout: c.Duration("timeout"), Concurrency: c.Int("concurrency"),
+			Timeout: c.Duration("timeout"), MaxInFlight: c.Int("max-in-flight"),
 			UserAgent: "afimport/" + version(), HTTP: c.String("http"),
 		})
 		if err != nil {
@@ -194,7 +202,7 @@ func importAction(c *cli.Context) error {
 	// A run over its error budget from the first rows is refused before
 	// its report exists.
 	refused, err := importer.CheckBudget(context.Background(), importer.Options{
-		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Now: now, AppTimezone: loc,
+		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Clock: clock, AppTimezone: loc,
 		Skew: c.Duration("skew"), Checkpoint: checkpointOrNil(checkpoint), Shard: shard, MaxInvalid: budget, Logger: logger,
 	})
 	if errors.Is(err, importer.ErrInputChanged) {
@@ -233,17 +241,20 @@ func importAction(c *cli.Context) error {
 		Sender:          sender,
 		Results:         report,
 		DryRun:          dry,
-		Now:             now,
+		Clock:           clock,
 		AppTimezone:     loc,
 		Skew:            c.Duration("skew"),
 		Rate:            c.Float64("rate"),
 		Burst:           c.Int("burst"),
-		Concurrency:     c.Int("concurrency"),
+		MaxInFlight:     c.Int("max-in-flight"),
 		MaxRetries:      maxRetries(c.Int("max-retries")),
+		MaxRetryAfter:   c.Duration("max-retry-after"),
+		MaxThrottleWait: c.Duration("max-throttle-wait"),
+		OutageAfter:     c.Duration("outage-after"),
 		Grace:           c.Duration("grace"),
 		Checkpoint:      checkpointOrNil(checkpoint),
 		Preflight:       c.Bool("preflight"),
-		OrderByDeadline: c.Bool("order-by-deadline"),
+		Order:           order,
 		Shard:           shard,
 		MaxInvalid:      budget,
 		Logger:          logger,
@@ -386,14 +397,7 @@ func readerOptions(c *cli.Context) (readers.Options, error) {
 // appears in argv, logs or errors.
 func loadToken(path string, logger *slog.Logger) (string, error) {
 	if path == "" {
-		tok := strings.TrimSpace(os.Getenv(tokenEnv))
-		if tok == "" {
-			return "", nil
-		}
-		if err := importer.CheckToken(tok); err != nil {
-			return "", fmt.Errorf("%s: %w", tokenEnv, err)
-		}
-		return tok, nil
+		return strings.TrimSpace(os.Getenv(tokenEnv)), nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -413,9 +417,6 @@ func loadToken(path string, logger *slog.Logger) (string, error) {
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {
 		return "", fmt.Errorf("--token-file %s is empty", path)
-	}
-	if err := importer.CheckToken(tok); err != nil {
-		return "", fmt.Errorf("--token-file %s: %w", path, err)
 	}
 	return tok, nil
 }
@@ -457,24 +458,26 @@ func defaultReportPath(first string, dry bool, shard importer.Shard) string {
 func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
+	done := make(chan struct{}) // the run is over: stop listening
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
 		case s := <-ch:
 			logger.Warn("stopping: finishing requests in flight, then writing the report (signal again to quit now)", "signal", s.String())
 			cancel()
-		case <-ctx.Done():
+		case <-done:
 			return
 		}
+		// Not ctx.Done(): the first signal cancelled it.
 		select {
 		case <-ch:
 			_ = report.Sync()
 			fmt.Fprintln(os.Stderr, "afimport: quit; the report is resumable with --resume")
 			os.Exit(exitInterrupted)
-		case <-ctx.Done():
+		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
 // nextStep tells a person what to do about rows not accepted: a resume
@@ -487,6 +490,9 @@ func nextStep(sum *importer.Summary, code int) string {
 	}
 	var b strings.Builder
 	undelivered := sum.Counts[importer.StatusFailed] + sum.Counts[importer.StatusNotSent]
+	if sum.Unreachable != "" {
+		b.WriteString("the endpoint did not answer: check the network, DNS, proxy and --endpoint, then resume\n")
+	}
 	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" {
 		fmt.Fprintf(&b, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
 	}

@@ -185,7 +185,7 @@ func crashInput(t *testing.T, path string, n int) map[string]bool {
 	return sendable
 }
 
-const crashToken = "crash-t0ken-4b1d-0123"
+const crashToken = "crash-t0ken-4b1d"
 
 // TestCrashSIGKILLAndResume kills the importer with SIGKILL at random
 // points, resumes after each kill (the resume may itself be killed), and

@@ -107,9 +107,9 @@ func checkGolden(t *testing.T, name string, got hostileOutcome) {
 // the report says about every row with the golden file next to it.
 func TestHostileInputs(t *testing.T) {
 	mapping := filepath.Join(hostileDir, "mapping.yaml")
-	srv := s2stest.NewServer(s2stest.Config{Token: "hostile-token-0123456789"})
+	srv := s2stest.NewServer(s2stest.Config{Token: "hostile-token"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "hostile-token-0123456789")
+	t.Setenv(tokenEnv, "hostile-token")
 	live := []string{"--endpoint", srv.URL()}
 	dry := []string{"--dry-run"}
 	tests := []struct {
@@ -320,7 +320,7 @@ func echoServer(status int, json bool, pad int) *httptest.Server {
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
-	right := s2stest.NewServer(s2stest.Config{Token: "the-right-token-0123456789"})
+	right := s2stest.NewServer(s2stest.Config{Token: "the-right-token"})
 	defer right.Close()
 	servers := map[string]string{"401": right.URL()}
 	for name, s := range map[string]*httptest.Server{
@@ -464,7 +464,7 @@ func TestPIINeverPrinted(t *testing.T) {
 	// Normalized phones too: the E.164 forms of the valid ones.
 	needles = append(needles, "+16505550173", "16505550173", "+46701234567", "+442079460958", "+33612345678")
 
-	srv := s2stest.NewServer(s2stest.Config{Token: "pii-token-0123456789"})
+	srv := s2stest.NewServer(s2stest.Config{Token: "pii-token"})
 	defer srv.Close()
 	for _, mode := range []string{"live", "dry-run"} {
 		t.Run(mode, func(t *testing.T) {
@@ -475,7 +475,7 @@ func TestPIINeverPrinted(t *testing.T) {
 			} else {
 				args = append(args, "--dry-run")
 			}
-			e, c := runChild(t, []string{tokenEnv + "=pii-token-0123456789"}, append(args, in)...)
+			e, c := runChild(t, []string{tokenEnv + "=pii-token"}, append(args, in)...)
 			assert.Equal(t, exitRowsFailed, e.code, c.stderr.String())
 			outputs := map[string]string{"stdout": c.stdout.String(), "stderr": c.stderr.String()}
 			for _, p := range []string{report, summary} {

@@ -163,9 +163,9 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 			} else {
 				writeNDJSON(t, in, rows)
 			}
-			srv := s2stest.NewServer(s2stest.Config{Token: "t0ken-e2e-0123456789"})
+			srv := s2stest.NewServer(s2stest.Config{Token: "t0ken-e2e"})
 			defer srv.Close()
-			t.Setenv(tokenEnv, "t0ken-e2e-0123456789")
+			t.Setenv(tokenEnv, "t0ken-e2e")
 			var code int
 			stderr := captureStderr(t, func() {
 				code = run([]string{"afimport", "import", "--quiet", "--mapping", mappingFile(t, dir, e2eMapping),
@@ -193,7 +193,7 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 			assert.Zero(t, st.Late, "no late row was sent to be re-dated")
 			assert.Contains(t, stderr, fmt.Sprintf("accepted %d", accepted))
 			assert.Contains(t, stderr, "because of their content", "no resume advice when a retry cannot help")
-			assert.NotContains(t, stderr, "t0ken-e2e-0123456789")
+			assert.NotContains(t, stderr, "t0ken-e2e")
 		})
 	}
 }
@@ -203,7 +203,7 @@ func TestImportWrongTokenStopsWithExit3(t *testing.T) {
 	rows := mixedRows(500, time.Now())
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, rows)
-	srv := s2stest.NewServer(s2stest.Config{Token: "the-right-token-0123456789"})
+	srv := s2stest.NewServer(s2stest.Config{Token: "the-right-token"})
 	defer srv.Close()
 	t.Setenv(tokenEnv, "s3cret-wrong-token")
 	var code int
@@ -264,7 +264,7 @@ func TestImportUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.name == "plain http refused off loopback" {
-				t.Setenv(tokenEnv, "x-0123456789abcdef")
+				t.Setenv(tokenEnv, "x")
 			}
 			var code int
 			stderr := captureStderr(t, func() { code = run(append([]string{"afimport", "import"}, tt.args...)) })
@@ -313,9 +313,9 @@ func TestImportResumeSkipsAccepted(t *testing.T) {
 	rows := mixedRows(40, time.Now())
 	writeCSV(t, in, rows)
 	m := mappingFile(t, dir, e2eMapping)
-	srv := s2stest.NewServer(s2stest.Config{Token: "tok-0123456789abcdef"})
+	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok-0123456789abcdef")
+	t.Setenv(tokenEnv, "tok")
 	args := []string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, in}
 	captureStderr(t, func() { run(args) })
 	first := srv.Stats().Accepted
@@ -386,9 +386,9 @@ func TestImportShardsSplitOneExport(t *testing.T) {
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, goodRows(200))
 	m := mappingFile(t, dir, e2eMapping)
-	srv := s2stest.NewServer(s2stest.Config{Token: "tok-0123456789abcdef"})
+	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok-0123456789abcdef")
+	t.Setenv(tokenEnv, "tok")
 	total := 0
 	for i := range 3 {
 		var code int
@@ -428,9 +428,9 @@ fields:
 		b, err := os.ReadFile(input)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(in, b, 0o644))
-		srv := s2stest.NewServer(s2stest.Config{Token: "tok-0123456789abcdef", KeepBodies: 1000})
+		srv := s2stest.NewServer(s2stest.Config{Token: "tok", KeepBodies: 1000})
 		defer srv.Close()
-		t.Setenv(tokenEnv, "tok-0123456789abcdef")
+		t.Setenv(tokenEnv, "tok")
 		m := mappingFile(t, dir, fmt.Sprintf(mapping, extra))
 		report := filepath.Join(dir, "report.csv")
 		stderr := captureStderr(t, func() {
@@ -523,7 +523,7 @@ func TestImportRefusesInitPlaceholders(t *testing.T) {
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, goodRows(3))
 	m := mappingFile(t, dir, strings.Replace(e2eMapping, "value: af_subscription_renewal", "value: TODO_event_name", 1))
-	t.Setenv(tokenEnv, "tok-0123456789abcdef")
+	t.Setenv(tokenEnv, "tok")
 	var code int
 	stderr := captureStderr(t, func() {
 		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "https://events.appsflyer.com", "--mapping", m, in})

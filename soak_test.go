@@ -20,7 +20,7 @@ import (
 	"afimport/importer/s2stest"
 )
 
-const soakToken = "soak-t0ken-77-0123456789"
+const soakToken = "soak-t0ken-77"
 
 // soakInput writes n sendable rows with dedup ids s-1..s-n.
 func soakInput(t *testing.T, path string, n int) {

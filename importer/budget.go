@@ -169,7 +169,7 @@ func CheckBudget(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	r.summary.Started = time.Now()
-	r.summary.Now = r.now()
+	r.summary.Now = r.clock.Now()
 	refused := r.budgetPrecheck(ctx)
 	if r.first != nil {
 		r.first.Close()
@@ -188,3 +188,4 @@ func CheckBudget(ctx context.Context, opts Options) (*Summary, error) {
 type discard struct{}
 
 func (discard) Write(*Result) error { return nil }
+func (discard) Flush() error        { return nil }

@@ -149,7 +149,7 @@ func TestRunBudgetPrecheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var sent atomic.Int64
-			s := SenderFunc(func(context.Context, []byte) Response { sent.Add(1); return Response{Status: 202} })
+			s := SenderFunc(func(context.Context, string, []byte) Response { sent.Add(1); return Response{Status: 202} })
 			res := &memResults{}
 			o := baseOpts(tt.rows, s, res)
 			if tt.dry {
