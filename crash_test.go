@@ -387,6 +387,9 @@ func TestCrashSIGTERMDrainsAndResumes(t *testing.T) {
 			assert.True(t, seen[r], "interrupted run read row %d (it reported row %d) but has no line for it", r, maxRow)
 		}
 		assert.Contains(t, c.stderr.String(), "--resume")
+		if maxRow < rows {
+			assert.Contains(t, c.stderr.String(), fmt.Sprintf("reading stopped in %s after row %d: the rest of the input was not read", in, maxRow))
+		}
 		t.Logf("SIGTERM %d: exit 130 after %v, %d lines", terms, time.Since(sent).Round(time.Millisecond), len(got))
 	}
 	require.Positive(t, terms)

@@ -514,11 +514,11 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 				r.stoppedReading(ctx, path, last)
 				break
 			}
-			last = row.Pos.Row
 			if err != nil {
 				r.fileFailed(path, err)
 				break
 			}
+			last = row.Pos.Row
 			r.stats.rowsRead.Add(1)
 			batch = append(batch, row)
 			if len(batch) == rowBatch {
