@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"afimport/importer"
+	"afimport/internal/jsonenc"
 	"afimport/mappings"
 	"afimport/readers"
 )
@@ -188,13 +189,10 @@ func redactJSON(w *bytes.Buffer, raw []byte, prefix string, hide map[string]stri
 	return nil
 }
 
-// writeJSONString writes s as a JSON string without HTML escaping, as
-// the mapping's encoder writes strings.
+// writeJSONString writes s as a JSON string, as the mapping's encoder
+// writes strings.
 func writeJSONString(w *bytes.Buffer, s string) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	w.Truncate(w.Len() - 1) // Encode's newline
+	w.Write(jsonenc.AppendString(w.AvailableBuffer(), s))
 }
 
 func hasPrefixKey(m map[string]string, prefix string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/currency"
 
+	"afimport/internal/jsonenc"
 	"afimport/mappings/pii"
 	"afimport/readers"
 )
@@ -497,7 +498,7 @@ func (m *Mapping) encode(f *field, dst []byte, v readers.Value, values []readers
 			return dst, 0, f.fail("max_length", errUALen)
 		}
 	}
-	return appendJSONString(dst, s), 0, nil
+	return jsonenc.AppendString(dst, s), 0, nil
 }
 
 func (m *Mapping) encodeTimestamp(f *field, dst []byte, v readers.Value) ([]byte, int64, *FieldError) {
@@ -632,7 +633,7 @@ func (m *Mapping) encodeAny(f *field, dst []byte, v readers.Value) ([]byte, *Fie
 		if ferr != nil {
 			return dst, ferr
 		}
-		return appendJSONString(dst, s), nil
+		return jsonenc.AppendString(dst, s), nil
 	case typeNumber, typeInteger:
 		return encodeNumber(f, dst, v, f.typ)
 	case typeBoolean:
@@ -656,7 +657,7 @@ func (m *Mapping) encodeAny(f *field, dst []byte, v readers.Value) ([]byte, *Fie
 	if ferr != nil {
 		return dst, ferr
 	}
-	return appendJSONString(dst, s), nil
+	return jsonenc.AppendString(dst, s), nil
 }
 
 // parseBool accepts booleans, and true/false (any case) or 1/0 as text.
