@@ -103,7 +103,7 @@ func explainAction(c *cli.Context) error {
 	o := judge(m, *found, ex, ck)
 	writeExplanation(c.App.Writer, c.String("mapping"), m, ex, o, ck)
 	if o.Status != "valid" {
-		return &exitError{code: exitRowsFailed, err: errors.New("")}
+		return &exitError{code: exitRowsFailed}
 	}
 	return nil
 }

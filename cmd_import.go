@@ -260,7 +260,7 @@ func importAction(c *cli.Context) error {
 		return &exitError{code: code, err: runErr}
 	}
 	if code != exitOK {
-		return &exitError{code: code, err: errors.New("")}
+		return &exitError{code: code}
 	}
 	return nil
 }
