@@ -635,7 +635,7 @@ func (c *compiler) precompute(fs *fieldSpec) {
 		return
 	}
 	if fs.src == srcConst {
-		if isMissing(fs.konst) {
+		if IsMissing(fs.konst) {
 			c.errAt(fs.srcTk, "%s: value is empty", fs.target)
 			return
 		}
@@ -647,7 +647,7 @@ func (c *compiler) precompute(fs *fieldSpec) {
 		fs.pre, fs.preTS = out, ts
 	}
 	if fs.hasDefault {
-		if isMissing(fs.def) {
+		if IsMissing(fs.def) {
 			c.errAt(fs.defTk, "%s: default is empty", fs.target)
 			return
 		}
