@@ -6,9 +6,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"afimport/importer"
 	"afimport/mappings"
 	"afimport/mappings/guess"
 	"afimport/readers"
@@ -220,6 +222,9 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 		return st, err
 	}
 	defer r.Close()
+	// The import's own decision; check counts what the mapping refuses
+	// (the window depends on when the import runs, so it is not judged).
+	j := importer.Judge{Mapping: m, Now: time.Now(), Loc: m.Timezone}
 	for limit == 0 || st.rows < limit {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -229,15 +234,9 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 			return st, err
 		}
 		st.rows++
-		reason := ""
-		if row.Err != nil {
-			reason = readers.RowReason(row.Err)
-		} else if _, err := m.Apply(row.Values); err != nil {
-			reason = err.Error()
-		}
-		if reason != "" {
+		if d := j.Decide(&row, false); d.Status == importer.StatusInvalid {
 			st.invalid++
-			st.reasons[reason]++
+			st.reasons[d.Reason]++
 		}
 	}
 	st.limited = true

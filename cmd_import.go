@@ -327,7 +327,7 @@ func (o runOutput) finish(sum *importer.Summary, runErr error, reportPath string
 		return &exitError{code: code, err: runErr}
 	}
 	if code != exitOK {
-		return &exitError{code: code, err: errors.New("")}
+		return &exitError{code: code}
 	}
 	return nil
 }

@@ -38,7 +38,13 @@ type exitError struct {
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+// Error is the message to print; "" when the exit code says it all.
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(format string, a ...any) error {
@@ -57,8 +63,8 @@ func run(args []string) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "afimport:", ee.err)
+		if msg := ee.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "afimport:", msg)
 		}
 		return ee.code
 	}

@@ -150,7 +150,7 @@ func (c *Checkpoint) Lookup(pos readers.Pos) (status importer.Status, rowHash st
 	if s.status&hashBit != 0 {
 		var b [16]byte
 		for i := 15; i >= 0; i-- {
-			b[i] = hexDigits[s.hash&0xf]
+			b[i] = "0123456789abcdef"[s.hash&0xf]
 			s.hash >>= 4
 		}
 		rowHash = string(b[:])
