@@ -1,6 +1,15 @@
 package pii
 
-import "testing"
+import (
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+)
 
 func BenchmarkEmailSHA256(b *testing.B) {
 	buf := make([]byte, 0, 64)
@@ -29,4 +38,79 @@ func BenchmarkAppendSHA256Hex(b *testing.B) {
 	for b.Loop() {
 		buf = AppendSHA256Hex(buf[:0], "john_smith@gmail.com")
 	}
+}
+
+// distinctPhones are n valid numbers from every region with example fixed
+// line and mobile numbers, each written as exports hold it: national form
+// with its region, or international form, no two alike.
+func distinctPhones(tb testing.TB, n int) (raws, regions []string) {
+	var bases []*phonenumbers.PhoneNumber
+	for _, region := range slices.Sorted(maps.Keys(phonenumbers.GetSupportedRegions())) {
+		for _, typ := range []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE} {
+			if num := phonenumbers.GetExampleNumberForType(region, typ); num != nil {
+				bases = append(bases, num)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	used := map[string]bool{}
+	for i := 0; len(raws) < n && i < 200*n; i++ {
+		base := bases[i%len(bases)]
+		nsn := phonenumbers.GetNationalSignificantNumber(base)
+		if len(nsn) < 6 {
+			continue
+		}
+		nsn = fmt.Sprintf("%s%03d", nsn[:len(nsn)-3], (i/len(bases))%1000)
+		num, err := phonenumbers.Parse("+"+strconv.Itoa(int(base.GetCountryCode()))+nsn, "")
+		if err != nil || !phonenumbers.IsValidNumber(num) {
+			continue
+		}
+		region := phonenumbers.GetRegionCodeForNumber(num)
+		raw := phonenumbers.Format(num, phonenumbers.NATIONAL)
+		if i%3 == 0 {
+			raw = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		}
+		if e, err, _ := readPhone(raw, region, libraryPhone); seen[raw+region] || err != nil || e != phonenumbers.Format(num, phonenumbers.E164) {
+			continue
+		}
+		seen[raw+region] = true
+		used[region] = true
+		raws, regions = append(raws, raw), append(regions, region)
+	}
+	if len(raws) < n || len(used) < 50 {
+		tb.Fatalf("%d numbers from %d regions, want %d from at least 50", len(raws), len(used), n)
+	}
+	return raws, regions
+}
+
+// BenchmarkPhoneDistinct is the cost of one distinct number (no cache), by
+// the fast path (PhoneE164's uncached reading) and by the library alone.
+func BenchmarkPhoneDistinct(b *testing.B) {
+	raws, regions := distinctPhones(b, 20000)
+	for i := range raws { // build the regions' automata once, outside the timing
+		if _, err := phoneE164(raws[i], regions[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := phoneE164(raws[i], regions[i]); err != nil {
+				b.Fatal(err)
+			}
+			i = (i + 1) % len(raws)
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err, _ := readPhone(raws[i], regions[i], libraryPhone); err != nil {
+				b.Fatal(err)
+			}
+			i = (i + 1) % len(raws)
+		}
+	})
 }

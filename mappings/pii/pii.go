@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -347,7 +348,49 @@ func phoneE164(raw, region string) (e164 string, err error) {
 			e164, err = "", fmt.Errorf("%w: unparseable", ErrNotPhone)
 		}
 	}()
+	var buf [maxPhoneLen]byte
+	if e164, err, ok := readPhone(s, region, fastPhone(buf[:])); ok {
+		return e164, err
+	}
+	e164, err, _ = readPhone(s, region, libraryPhone)
+	return e164, err
+}
 
+// phoneReader is Parse followed by IsValidNumber and Format(E164), by the
+// library or by the fast path. ok false: this reader cannot answer.
+type phoneReader func(s, region string) (e164 string, valid bool, err error, ok bool)
+
+func libraryPhone(s, region string) (string, bool, error, bool) {
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil {
+		return "", false, err, true
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", false, nil, true
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true, nil, true
+}
+
+// fastPhone reads with the fast path (phonefast.go), using buf for the digits.
+func fastPhone(buf []byte) phoneReader {
+	return func(s, region string) (string, bool, error, bool) {
+		n, err, ok := fastParse(s, region, buf)
+		if !ok || err != nil {
+			return "", false, err, ok
+		}
+		valid, ok := fastValid(n)
+		if !ok || !valid {
+			return "", false, nil, ok
+		}
+		e := make([]byte, 0, 1+3+len(n.nsn))
+		e = append(strconv.AppendInt(append(e, '+'), int64(n.cc), 10), n.nsn...)
+		return string(e), true, nil, true
+	}
+}
+
+// readPhone applies PhoneE164's rules around the library's reading of a
+// trimmed value s in a known or empty region. ok false: read could not answer.
+func readPhone(s, region string, read phoneReader) (e164 string, err error, ok bool) {
 	intl := ""
 	switch {
 	case strings.HasPrefix(s, "00"):
@@ -361,26 +404,30 @@ func phoneE164(raw, region string) (e164 string, err error) {
 	if region == "" && intl != "" {
 		s, intl = intl, ""
 	}
-	num, perr := phonenumbers.Parse(s, region)
-	if (perr != nil || !phonenumbers.IsValidNumber(num)) && intl != "" {
-		num, perr = phonenumbers.Parse(intl, region)
+	e164, valid, perr, ok := read(s, region)
+	if !ok {
+		return "", nil, false
+	}
+	if (perr != nil || !valid) && intl != "" {
+		if e164, valid, perr, ok = read(intl, region); !ok {
+			return "", nil, false
+		}
 	}
 	if perr != nil {
 		// The library's errors are fixed strings that never quote the input.
-		return "", fmt.Errorf("%w: %v", ErrNotPhone, perr)
+		return "", fmt.Errorf("%w: %v", ErrNotPhone, perr), true
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%w: not a number in use for its country code", ErrNotPhone)
+	if !valid {
+		return "", fmt.Errorf("%w: not a number in use for its country code", ErrNotPhone), true
 	}
 	// The library's metadata admits some national numbers that are longer
 	// than E.164 allows once the country code is added (German numbers of
 	// 14 digits: +49 and 14 digits is 16). Such a value is not E.164, and
 	// the API's phone fields refuse it.
-	e164 = phonenumbers.Format(num, phonenumbers.E164)
 	if len(e164)-1 > maxE164Digits {
-		return "", fmt.Errorf("%w: more than the %d digits of an E.164 number", ErrNotPhone, maxE164Digits)
+		return "", fmt.Errorf("%w: more than the %d digits of an E.164 number", ErrNotPhone, maxE164Digits), true
 	}
-	return e164, nil
+	return e164, nil, true
 }
 
 // SHA256Hex returns the lowercase hex SHA-256 of s, 64 characters.
