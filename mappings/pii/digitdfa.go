@@ -187,3 +187,86 @@ func (d *digitDFA) hasPrefix(digits []byte) bool {
 	n, _ := d.prefixes(digits)
 	return n > 0
 }
+
+// productDFA runs several digitDFAs in one walk: its states are tuples of
+// theirs, and acceptEnd[state] has bit i set when the i-th accepts the
+// whole string. At most 16 automata.
+type productDFA struct {
+	next      []int32
+	acceptEnd []uint16
+}
+
+func newProductDFA(ds []*digitDFA) (*productDFA, error) {
+	if len(ds) > 16 {
+		return nil, errors.New("too many automata")
+	}
+	p := &productDFA{}
+	index := map[string]int32{}
+	var tuples [][]int32
+	key := func(t []int32) string {
+		b := make([]byte, 0, 4*len(t))
+		for _, s := range t {
+			b = append(b, byte(s), byte(s>>8), byte(s>>16), byte(s>>24))
+		}
+		return string(b)
+	}
+	add := func(t []int32) (int32, error) {
+		k := key(t)
+		if s, ok := index[k]; ok {
+			return s, nil
+		}
+		if len(tuples) >= maxDFAStates {
+			return 0, errDFATooBig
+		}
+		s := int32(len(tuples))
+		index[k] = s
+		tuples = append(tuples, t)
+		var acc uint16
+		for i, d := range ds {
+			if t[i] != deadState && d.acceptEnd[t[i]] {
+				acc |= 1 << i
+			}
+		}
+		p.acceptEnd = append(p.acceptEnd, acc)
+		p.next = append(p.next, make([]int32, 10)...)
+		return s, nil
+	}
+	if _, err := add(make([]int32, len(ds))); err != nil {
+		return nil, err
+	}
+	for s := 0; s < len(tuples); s++ {
+		for digit := range 10 {
+			t := make([]int32, len(ds))
+			live := false
+			for i, d := range ds {
+				t[i] = deadState
+				if c := tuples[s][i]; c != deadState {
+					t[i] = d.next[int(c)*10+digit]
+				}
+				live = live || t[i] != deadState
+			}
+			if !live {
+				p.next[s*10+digit] = deadState
+				continue
+			}
+			to, err := add(t)
+			if err != nil {
+				return nil, err
+			}
+			p.next[s*10+digit] = to
+		}
+	}
+	return p, nil
+}
+
+// matches returns the set of automata that accept the whole of digits.
+func (p *productDFA) matches(digits []byte) uint16 {
+	s := int32(0)
+	for _, c := range digits {
+		s = p.next[int(s)*10+int(c-'0')]
+		if s == deadState {
+			return 0
+		}
+	}
+	return p.acceptEnd[s]
+}

@@ -50,9 +50,11 @@ type fastRegion struct {
 	types       []descMatcher // premium rate to fixed line, the library's order (only "any of them" matters)
 	mobile      descMatcher
 	sameMobile  bool
-	leading     *digitDFA // nil: no leading digits
-	lengths     []int32   // general desc possible lengths
-	localLength []int32   // general desc local-only lengths
+	leading     *digitDFA          // nil: no leading digits
+	all         *productDFA        // general, types, mobile in one walk (nil: too big, walk each)
+	allLengths  [maxNSN + 1]uint16 // bit i: the i-th of general, types, mobile allows the length
+	lengths     []int32            // general desc possible lengths
+	localLength []int32            // general desc local-only lengths
 }
 
 // descMatcher is isNumberMatchingDesc for one PhoneNumberDesc.
@@ -147,11 +149,29 @@ func buildFastRegion(md *phonenumbers.PhoneMetadata) *fastRegion {
 	if r.mobile, ok = newDescMatcher(md.GetMobile()); !ok {
 		return nil
 	}
+	descs := append(append([]descMatcher{r.general}, r.types...), r.mobile)
+	dfas := make([]*digitDFA, len(descs))
+	for i, m := range descs {
+		dfas[i] = m.pattern
+		for l := range r.allLengths {
+			if m.anyLength || m.lengths&(1<<l) != 0 {
+				r.allLengths[l] |= 1 << i
+			}
+		}
+	}
+	if r.all, err = newProductDFA(dfas); err != nil {
+		r.all = nil
+	}
 	return r
 }
 
 // validType is getNumberTypeHelper(nsn) != UNKNOWN.
 func (r *fastRegion) validType(nsn []byte) bool {
+	if r.all != nil && len(nsn) <= maxNSN {
+		m := r.all.matches(nsn) & r.allLengths[len(nsn)]
+		mobile := uint16(1) << (1 + len(r.types))
+		return m&1 != 0 && (m&^(1|mobile) != 0 || !r.sameMobile && m&mobile != 0)
+	}
 	if !r.general.match(nsn) {
 		return false
 	}
@@ -208,19 +228,22 @@ func (r *fastRegion) stripNationalPrefix(number []byte) (out []byte, ok bool) {
 		}
 		return number[end:], true
 	}
-	// The library's code, on the library's own pattern.
-	groups := r.npfpRe.FindSubmatchIndex(number)
+	// The library's code, on the library's own pattern (on a copy: regexp
+	// keeps its input reachable, which would put every caller's buffer on
+	// the heap).
+	cp := bytes.Clone(number)
+	groups := r.npfpRe.FindSubmatchIndex(cp)
 	if groups == nil {
 		return nil, false // cannot happen: the DFA said it matches
 	}
 	numOfGroups := len(groups)/2 - 1
 	if r.transform == "" || groups[numOfGroups*2] < 0 {
-		if viableOriginal && !r.general.pattern.matches(number[groups[1]:]) {
+		if viableOriginal && !r.general.pattern.matches(cp[groups[1]:]) {
 			return number, true
 		}
-		return number[groups[1]:], true
+		return cp[groups[1]:], true
 	}
-	transformed := []byte(r.npfpRe.ReplaceAllString(string(number), r.transform))
+	transformed := []byte(r.npfpRe.ReplaceAllString(string(cp), r.transform))
 	if !isDigits(transformed) {
 		return nil, false
 	}

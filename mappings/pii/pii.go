@@ -348,19 +348,16 @@ func phoneE164(raw, region string) (e164 string, err error) {
 			e164, err = "", fmt.Errorf("%w: unparseable", ErrNotPhone)
 		}
 	}()
-	var buf [maxPhoneLen]byte
-	if e164, err, ok := readPhone(s, region, fastPhone(buf[:])); ok {
+	if e164, err, ok := readPhone(s, region, true); ok {
 		return e164, err
 	}
-	e164, err, _ = readPhone(s, region, libraryPhone)
+	e164, err, _ = readPhone(s, region, false)
 	return e164, err
 }
 
-// phoneReader is Parse followed by IsValidNumber and Format(E164), by the
-// library or by the fast path. ok false: this reader cannot answer.
-type phoneReader func(s, region string) (e164 string, valid bool, err error, ok bool)
-
-func libraryPhone(s, region string) (string, bool, error, bool) {
+// libraryPhone is Parse followed by IsValidNumber and Format(E164): the
+// library's reading of a number, which the fast path must equal.
+func libraryPhone(s, region string) (e164 string, valid bool, err error, ok bool) {
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil {
 		return "", false, err, true
@@ -371,26 +368,32 @@ func libraryPhone(s, region string) (string, bool, error, bool) {
 	return phonenumbers.Format(num, phonenumbers.E164), true, nil, true
 }
 
-// fastPhone reads with the fast path (phonefast.go), using buf for the digits.
-func fastPhone(buf []byte) phoneReader {
-	return func(s, region string) (string, bool, error, bool) {
-		n, err, ok := fastParse(s, region, buf)
-		if !ok || err != nil {
-			return "", false, err, ok
-		}
-		valid, ok := fastValid(n)
-		if !ok || !valid {
-			return "", false, nil, ok
-		}
-		e := make([]byte, 0, 1+3+len(n.nsn))
-		e = append(strconv.AppendInt(append(e, '+'), int64(n.cc), 10), n.nsn...)
-		return string(e), true, nil, true
+// fastPhone is libraryPhone by the fast path (phonefast.go), using buf for
+// the digits. ok false: the fast path does not cover this value.
+func fastPhone(s, region string, buf []byte) (e164 string, valid bool, err error, ok bool) {
+	n, err, ok := fastParse(s, region, buf)
+	if !ok || err != nil {
+		return "", false, err, ok
 	}
+	valid, ok = fastValid(n)
+	if !ok || !valid {
+		return "", false, nil, ok
+	}
+	var e [1 + 3 + maxNSN]byte
+	return string(append(strconv.AppendInt(append(e[:0], '+'), int64(n.cc), 10), n.nsn...)), true, nil, true
 }
 
-// readPhone applies PhoneE164's rules around the library's reading of a
-// trimmed value s in a known or empty region. ok false: read could not answer.
-func readPhone(s, region string, read phoneReader) (e164 string, err error, ok bool) {
+// readPhone applies PhoneE164's rules around the reading of a trimmed value
+// s in a known or empty region, by the fast path or by the library. ok
+// false: the fast path does not cover this value.
+func readPhone(s, region string, fast bool) (e164 string, err error, ok bool) {
+	var buf [maxPhoneLen]byte
+	read := func(s string) (string, bool, error, bool) {
+		if fast {
+			return fastPhone(s, region, buf[:])
+		}
+		return libraryPhone(s, region)
+	}
 	intl := ""
 	switch {
 	case strings.HasPrefix(s, "00"):
@@ -404,12 +407,12 @@ func readPhone(s, region string, read phoneReader) (e164 string, err error, ok b
 	if region == "" && intl != "" {
 		s, intl = intl, ""
 	}
-	e164, valid, perr, ok := read(s, region)
+	e164, valid, perr, ok := read(s)
 	if !ok {
 		return "", nil, false
 	}
 	if (perr != nil || !valid) && intl != "" {
-		if e164, valid, perr, ok = read(intl, region); !ok {
+		if e164, valid, perr, ok = read(intl); !ok {
 			return "", nil, false
 		}
 	}
