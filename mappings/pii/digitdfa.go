@@ -1,11 +1,10 @@
 package pii
 
 import (
+	"encoding/binary"
 	"errors"
 	"regexp/syntax"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // digitDFA is a deterministic automaton over the ten ASCII digits, built
@@ -16,13 +15,17 @@ import (
 // "which prefixes are in it" (what decides whether "^(?:p)" matches, and,
 // when only one prefix length is in it, where its match ends).
 type digitDFA struct {
-	next      []int32 // next[state*10+digit]; deadState: no way to accept
-	accept    []bool  // a match ends here
-	acceptEnd []bool  // a match ends here if this is the end of the text ('$' holds)
+	next      []uint16 // next[state*10+digit]; deadState: no way to accept
+	accept    []bool   // a match ends here
+	acceptEnd []bool   // a match ends here if this is the end of the text ('$' holds)
+	// first has bit d set when a string starting with digit d can be in
+	// the language, and bit 10 when the empty string is: most numbers are
+	// decided on their first digit, without touching the tables.
+	first uint16
 }
 
 const (
-	deadState = -1
+	deadState = 1<<16 - 1
 	// maxDFAStates bounds the work and memory spent on one pattern; a
 	// pattern that needs more is left to the library.
 	maxDFAStates = 1 << 14
@@ -48,21 +51,39 @@ func compileDigitDFA(pattern string) (*digitDFA, error) {
 			return nil, errors.New("empty-width assertion other than $ in pattern")
 		}
 	}
-	b := dfaBuilder{prog: prog, index: map[string]int32{}, seen: make([]bool, len(prog.Inst))}
+	b := dfaBuilder{prog: prog, index: map[string]uint16{}, seen: make([]uint32, len(prog.Inst))}
 	d := &digitDFA{}
-	start := b.closure(nil, []uint32{uint32(prog.Start)}, false)
-	b.add(d, start)
-	for s := 0; s < len(b.sets); s++ {
-		for digit := range 10 {
-			r := rune('0' + digit)
-			var outs []uint32
-			for _, pc := range b.sets[s] {
-				in := &prog.Inst[pc]
-				if in.Op != syntax.InstMatch && in.Op != syntax.InstEmptyWidth && in.MatchRune(r) {
-					outs = append(outs, in.Out)
+	var set, outs []uint32
+	set = b.closure(set[:0], []uint32{uint32(prog.Start)}, false)
+	if _, err := b.add(d, set); err != nil {
+		return nil, err
+	}
+	// Which digits each instruction consumes, asked once per instruction.
+	var consumes []uint16
+	for i := range prog.Inst {
+		in := &prog.Inst[i]
+		var m uint16
+		switch in.Op {
+		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			m = 1<<10 - 1
+		case syntax.InstRune, syntax.InstRune1:
+			for digit := range 10 {
+				if in.MatchRune(rune('0' + digit)) {
+					m |= 1 << digit
 				}
 			}
-			set := b.closure(nil, outs, false)
+		}
+		consumes = append(consumes, m)
+	}
+	for s := 0; s < len(b.sets); s++ {
+		for digit := range 10 {
+			outs = outs[:0]
+			for _, pc := range b.sets[s] {
+				if consumes[pc]&(1<<digit) != 0 {
+					outs = append(outs, prog.Inst[pc].Out)
+				}
+			}
+			set = b.closure(set[:0], outs, false)
 			if len(set) == 0 {
 				d.next[s*10+digit] = deadState
 				continue
@@ -74,29 +95,40 @@ func compileDigitDFA(pattern string) (*digitDFA, error) {
 			d.next[s*10+digit] = to
 		}
 	}
+	for digit := range 10 {
+		if d.next[digit] != deadState {
+			d.first |= 1 << digit
+		}
+	}
+	if d.accept[0] || d.acceptEnd[0] {
+		d.first |= 1 << 10
+	}
 	return d, nil
 }
 
 type dfaBuilder struct {
 	prog  *syntax.Prog
-	index map[string]int32
+	index map[string]uint16 // state by its instruction set, encoded
 	sets  [][]uint32
-	seen  []bool
+	seen  []uint32 // seen[pc] == epoch: visited in this closure
+	epoch uint32
+	stack []uint32
+	key   []byte
 }
 
-// closure returns the sorted set of instructions that consume a rune, match
-// or assert the end of text, reachable from pcs without consuming input;
-// with atEnd, end-of-text assertions are passed through.
+// closure appends to dst the sorted set of instructions that consume a
+// rune, match or assert the end of text, reachable from pcs without
+// consuming input; with atEnd, end-of-text assertions are passed through.
 func (b *dfaBuilder) closure(dst []uint32, pcs []uint32, atEnd bool) []uint32 {
-	clear(b.seen)
-	stack := slices.Clone(pcs)
+	b.epoch++
+	stack := append(b.stack[:0], pcs...)
 	for len(stack) > 0 {
 		pc := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if b.seen[pc] {
+		if b.seen[pc] == b.epoch {
 			continue
 		}
-		b.seen[pc] = true
+		b.seen[pc] = b.epoch
 		in := &b.prog.Inst[pc]
 		switch in.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
@@ -114,24 +146,26 @@ func (b *dfaBuilder) closure(dst []uint32, pcs []uint32, atEnd bool) []uint32 {
 			dst = append(dst, pc)
 		}
 	}
+	b.stack = stack
 	slices.Sort(dst)
 	return dst
 }
 
-func (b *dfaBuilder) add(d *digitDFA, set []uint32) (int32, error) {
-	var key strings.Builder
+// add returns the state of set, adding it (and a copy of set) if new.
+func (b *dfaBuilder) add(d *digitDFA, set []uint32) (uint16, error) {
+	b.key = b.key[:0]
 	for _, pc := range set {
-		key.WriteString(strconv.FormatUint(uint64(pc), 36))
-		key.WriteByte(',')
+		b.key = binary.LittleEndian.AppendUint32(b.key, pc)
 	}
-	if s, ok := b.index[key.String()]; ok {
+	if s, ok := b.index[string(b.key)]; ok {
 		return s, nil
 	}
 	if len(b.sets) >= maxDFAStates {
 		return 0, errDFATooBig
 	}
-	s := int32(len(b.sets))
-	b.index[key.String()] = s
+	s := uint16(len(b.sets))
+	b.index[string(b.key)] = s
+	set = slices.Clone(set)
 	b.sets = append(b.sets, set)
 	hasMatch := func(set []uint32) bool {
 		for _, pc := range set {
@@ -143,14 +177,17 @@ func (b *dfaBuilder) add(d *digitDFA, set []uint32) (int32, error) {
 	}
 	d.accept = append(d.accept, hasMatch(set))
 	d.acceptEnd = append(d.acceptEnd, hasMatch(b.closure(nil, set, true)))
-	d.next = append(d.next, make([]int32, 10)...)
+	d.next = append(d.next, make([]uint16, 10)...)
 	return s, nil
 }
 
 // matches reports whether the whole of digits is in the language. digits
 // must hold ASCII digits only.
 func (d *digitDFA) matches(digits []byte) bool {
-	s := int32(0)
+	if len(digits) > 0 && d.first&(1<<(digits[0]-'0')) == 0 {
+		return false
+	}
+	s := uint16(0)
 	for _, c := range digits {
 		s = d.next[int(s)*10+int(c-'0')]
 		if s == deadState {
@@ -163,7 +200,10 @@ func (d *digitDFA) matches(digits []byte) bool {
 // prefixes returns how many prefixes of digits (the empty one included) are
 // in the language, and the length of the shortest one.
 func (d *digitDFA) prefixes(digits []byte) (count, first int) {
-	s := int32(0)
+	if len(digits) > 0 && d.first&(1<<(digits[0]-'0')|1<<10) == 0 {
+		return 0, -1
+	}
+	s := uint16(0)
 	first = -1
 	for i := 0; ; i++ {
 		if d.accept[s] || i == len(digits) && d.acceptEnd[s] {
@@ -192,7 +232,7 @@ func (d *digitDFA) hasPrefix(digits []byte) bool {
 // theirs, and acceptEnd[state] has bit i set when the i-th accepts the
 // whole string. At most 16 automata.
 type productDFA struct {
-	next      []int32
+	next      []uint16
 	acceptEnd []uint16
 }
 
@@ -201,26 +241,23 @@ func newProductDFA(ds []*digitDFA) (*productDFA, error) {
 		return nil, errors.New("too many automata")
 	}
 	p := &productDFA{}
-	index := map[string]int32{}
-	var tuples [][]int32
-	key := func(t []int32) string {
-		b := make([]byte, 0, 4*len(t))
+	index := map[string]uint16{}
+	var tuples [][]uint16
+	var key []byte
+	add := func(t []uint16) (uint16, error) {
+		key = key[:0]
 		for _, s := range t {
-			b = append(b, byte(s), byte(s>>8), byte(s>>16), byte(s>>24))
+			key = binary.LittleEndian.AppendUint16(key, s)
 		}
-		return string(b)
-	}
-	add := func(t []int32) (int32, error) {
-		k := key(t)
-		if s, ok := index[k]; ok {
+		if s, ok := index[string(key)]; ok {
 			return s, nil
 		}
 		if len(tuples) >= maxDFAStates {
 			return 0, errDFATooBig
 		}
-		s := int32(len(tuples))
-		index[k] = s
-		tuples = append(tuples, t)
+		s := uint16(len(tuples))
+		index[string(key)] = s
+		tuples = append(tuples, slices.Clone(t))
 		var acc uint16
 		for i, d := range ds {
 			if t[i] != deadState && d.acceptEnd[t[i]] {
@@ -228,15 +265,15 @@ func newProductDFA(ds []*digitDFA) (*productDFA, error) {
 			}
 		}
 		p.acceptEnd = append(p.acceptEnd, acc)
-		p.next = append(p.next, make([]int32, 10)...)
+		p.next = append(p.next, make([]uint16, 10)...)
 		return s, nil
 	}
-	if _, err := add(make([]int32, len(ds))); err != nil {
+	t := make([]uint16, len(ds))
+	if _, err := add(t); err != nil {
 		return nil, err
 	}
 	for s := 0; s < len(tuples); s++ {
 		for digit := range 10 {
-			t := make([]int32, len(ds))
 			live := false
 			for i, d := range ds {
 				t[i] = deadState
@@ -261,7 +298,7 @@ func newProductDFA(ds []*digitDFA) (*productDFA, error) {
 
 // matches returns the set of automata that accept the whole of digits.
 func (p *productDFA) matches(digits []byte) uint16 {
-	s := int32(0)
+	s := uint16(0)
 	for _, c := range digits {
 		s = p.next[int(s)*10+int(c-'0')]
 		if s == deadState {

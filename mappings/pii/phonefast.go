@@ -75,7 +75,7 @@ func newDescMatcher(d *phonenumbers.PhoneNumberDesc) (descMatcher, bool) {
 	if d == nil {
 		return descMatcher{}, false // the library dereferences it: leave it the panic
 	}
-	p, err := compileDigitDFA(d.GetNationalNumberPattern())
+	p, err := sharedDigitDFA(d.GetNationalNumberPattern())
 	if err != nil {
 		return descMatcher{}, false
 	}
@@ -86,6 +86,31 @@ func newDescMatcher(d *phonenumbers.PhoneNumberDesc) (descMatcher, bool) {
 		}
 	}
 	return m, true
+}
+
+// digitDFAs holds the automata built so far by pattern text: regions and
+// number types share many patterns (fewer than half of the metadata's
+// patterns are distinct), and an automaton is never changed once built.
+var digitDFAs = struct {
+	mu sync.Mutex
+	m  map[string]*digitDFA
+}{m: map[string]*digitDFA{}}
+
+func sharedDigitDFA(pattern string) (*digitDFA, error) {
+	digitDFAs.mu.Lock()
+	d, ok := digitDFAs.m[pattern]
+	digitDFAs.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := compileDigitDFA(pattern)
+	if err != nil {
+		return nil, err
+	}
+	digitDFAs.mu.Lock()
+	digitDFAs.m[pattern] = d
+	digitDFAs.mu.Unlock()
+	return d, nil
 }
 
 // lazyRegion builds its fastRegion on first use; r is nil when the metadata
@@ -113,11 +138,11 @@ func buildFastRegion(md *phonenumbers.PhoneMetadata) *fastRegion {
 	}
 	r.ccDigits = strconv.Itoa(r.cc)
 	var err error
-	if r.idd, err = compileDigitDFA(md.GetInternationalPrefix()); err != nil {
+	if r.idd, err = sharedDigitDFA(md.GetInternationalPrefix()); err != nil {
 		return nil
 	}
 	if p := md.GetNationalPrefixForParsing(); p != "" {
-		if r.npfp, err = compileDigitDFA(p); err != nil {
+		if r.npfp, err = sharedDigitDFA(p); err != nil {
 			return nil
 		}
 		if r.npfpRe, err = regexp.Compile("^(?:" + p + ")"); err != nil {
@@ -125,7 +150,7 @@ func buildFastRegion(md *phonenumbers.PhoneMetadata) *fastRegion {
 		}
 	}
 	if ld := md.GetLeadingDigits(); ld != "" {
-		if r.leading, err = compileDigitDFA(ld); err != nil {
+		if r.leading, err = sharedDigitDFA(ld); err != nil {
 			return nil
 		}
 	}

@@ -99,6 +99,9 @@ func phoneVariants(num *phonenumbers.PhoneNumber, region string) []string {
 		national,
 		nsn,
 		cc + nsn,
+		cc + nsn[:len(nsn)-1],
+		cc + nsn + "0",
+		cc + "0" + nsn,
 		"00" + cc + nsn,
 		"00 " + cc + " " + nsn,
 		"+" + cc + " (0)" + nsn,
@@ -260,9 +263,9 @@ func FuzzPhoneFastPath(f *testing.F) {
 }
 
 func TestDigitDFA(t *testing.T) {
-	d, err := compileDigitDFA(`0(?:1[2-4]|5)?|7\d{2,3}`)
+	d, err := compileDigitDFA(`0(?:1[2-4]|5)?|7\d{2,3}|8.`)
 	require.NoError(t, err)
-	for s, want := range map[string]bool{"0": true, "012": true, "05": true, "01": false, "7": false, "712": true, "7123": true, "71234": false, "": false} {
+	for s, want := range map[string]bool{"0": true, "012": true, "05": true, "01": false, "7": false, "712": true, "7123": true, "71234": false, "": false, "80": true, "89": true, "8": false} {
 		assert.Equal(t, want, d.matches([]byte(s)), s)
 	}
 	n, first := d.prefixes([]byte("0129"))
