@@ -70,7 +70,7 @@ func main() {
 	flag.IntVar(&c.heyN, "hey-n", 0, "hey requests (default: -rows)")
 	flag.Float64Var(&c.rate, "rate", 0, "afimport --rate (0: unlimited)")
 	flag.IntVar(&c.burst, "burst", 20, "afimport --burst")
-	flag.BoolVar(&c.phone, "phone", false, "also map phone (E.164 hashing, region from country)")
+	flag.BoolVar(&c.phone, "phone", true, "map the phone column (E.164 hashing, region from country); -phone=false leaves it out")
 	flag.BoolVar(&c.preflight, "preflight", true, "afimport --preflight (its default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory and print its path")
 	flag.StringVar(&c.extra, "args", "", "extra afimport import flags, space separated")
@@ -220,11 +220,7 @@ var (
 	lastNames  = []string{"Smith", "García", "Dubois", "Chen", "Adeyemi", "Müller", "Sharma", "Nilsson", "López", "Tanaka"}
 	plans      = []string{"pro-monthly", "pro-yearly", "team-monthly", "basic-monthly"}
 	currencies = []string{"USD", "EUR", "GBP", "JPY"}
-	countries  = []struct{ code, phone string }{
-		{"US", "(650) 555-%04d"}, {"GB", "020 7946 %04d"}, {"DE", "030 1234%04d"}, {"FR", "06 12 34 %02d %02d"},
-		{"ES", "612 34 %04d"},
-	}
-	agents = []string{
+	agents     = []string{
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
@@ -243,13 +239,7 @@ func windowStart(now time.Time) time.Time {
 }
 
 func genRow(i int, now time.Time, rnd *rand.Rand, spread time.Duration) []string {
-	c := countries[i%len(countries)]
-	var phone string
-	if strings.Count(c.phone, "%") == 2 {
-		phone = fmt.Sprintf(c.phone, i%100, (i/100)%100)
-	} else {
-		phone = fmt.Sprintf(c.phone, i%10000)
-	}
+	phone, country := benchdata.Phone(i)
 	fn, ln := firstNames[rnd.IntN(len(firstNames))], lastNames[rnd.IntN(len(lastNames))]
 	coupon := ""
 	if i%4 == 0 {
@@ -262,7 +252,7 @@ func genRow(i int, now time.Time, rnd *rand.Rand, spread time.Duration) []string
 		fmt.Sprintf("cus_%08x", rnd.Uint32()),
 		fmt.Sprintf(" %s.%s+%d@Example.COM", fn, ln, i),
 		phone,
-		c.code,
+		country,
 		fn, ln, plan,
 		fmt.Sprintf("%d.%02d", 5+rnd.IntN(500), rnd.IntN(100)),
 		currencies[i%len(currencies)],
