@@ -238,7 +238,3 @@ func (m ParquetMemory) Advice() string {
 	}
 	return "write it with ~1 MB data pages and smaller row groups (pyarrow/Arrow: data_page_size, row_group_size; DuckDB: ROW_GROUP_SIZE)"
 }
-
-
-
-
