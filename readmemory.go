@@ -63,8 +63,12 @@ func setMemoryLimit(maxMB int) {
 		return
 	}
 	const notHeapMB = 24
-	debug.SetMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
+	setGoMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
 }
+
+// setGoMemoryLimit is debug.SetMemoryLimit; in-process tests record the
+// limit instead of imposing it on the test binary.
+var setGoMemoryLimit = debug.SetMemoryLimit
 
 // warnReadMemory is import's part before the first row: a warning for each
 // Parquet input that needs more than --max-memory to read, and the Go

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/schema"
@@ -39,23 +40,28 @@ const parquetMaxHeaders = 200_000
 // (a few bytes each, read without the page bodies), the page memory needed
 // to read the columns of a Parquet file (nil: every column).
 func EstimateParquetMemory(path string, columns []string) (ParquetMemory, error) {
-	m := ParquetMemory{File: path}
 	f, err := os.Open(path)
 	if err != nil {
-		return m, err
+		return ParquetMemory{File: path}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return m, err
+		return ParquetMemory{File: path}, err
 	}
-	err = func() (err error) {
+	return estimateParquetMemory(path, f, st.Size(), columns)
+}
+
+// estimateParquetMemory is EstimateParquetMemory over size bytes of f.
+func estimateParquetMemory(path string, f parquet.ReaderAtSeeker, size int64, columns []string) (ParquetMemory, error) {
+	m := ParquetMemory{File: path}
+	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("parquet library panic: %v", p)
 			}
 		}()
-		props := parquetReaderProps(memory.DefaultAllocator, defaultParquetLimits, st.Size())
+		props := parquetReaderProps(memory.DefaultAllocator, defaultParquetLimits, size)
 		pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 		if err != nil {
 			return err
@@ -77,7 +83,7 @@ func EstimateParquetMemory(path string, columns []string) (ParquetMemory, error)
 				if err != nil {
 					return err
 				}
-				need, largest := chunkPageMemory(f, st.Size(), cc, &budget)
+				need, largest := chunkPageMemory(f, size, cc, &budget)
 				sum += need
 				if largest > page {
 					page, col = largest, md.Schema.Column(leaf).Path()
@@ -125,7 +131,7 @@ func projectedLeaves(s *schema.Schema, columns []string) ([]int, error) {
 // budget lasts, and falls back to the chunk's totals (one page per chunk)
 // when they cannot be read.
 func chunkPageMemory(r io.ReaderAt, size int64, cc *metadata.ColumnChunkMetaData, budget *int) (need, largest int64) {
-	fallback := cc.TotalUncompressedSize() + cc.TotalCompressedSize()
+	fallback := max(0, cc.TotalUncompressedSize()) + max(0, cc.TotalCompressedSize())
 	start := cc.DataPageOffset()
 	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
 		start = cc.DictionaryPageOffset()

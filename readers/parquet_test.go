@@ -555,7 +555,7 @@ func (a *cappedAllocator) Reallocate(size int, b []byte) []byte {
 var parquetNumber = regexp.MustCompile(`^(-?[0-9]+(\.[0-9]+)?|NaN|Inf|-Inf)$`)
 
 // FuzzParquetReader: arbitrary bytes must give rows, row errors or an error
-// naming the file, never a panic. Rows are numbered 1, 2, 3..., carry
+// naming the file, never a panic (nor from the read-memory estimate). Rows are numbered 1, 2, 3..., carry
 // values or a *RowError, and every value keeps the documented contract
 // (valid UTF-8 text, plain decimal numbers, valid JSON). A fatal error is
 // sticky, io.EOF stays io.EOF, live memory stays within a cap and Close
@@ -582,6 +582,11 @@ func FuzzParquetReader(f *testing.F) {
 			t.Skip("input too large for the fuzz limits")
 		}
 		const name = "fuzz.parquet"
+		// The layout estimate reads the same footer and page headers: an
+		// error or an estimate, never a panic nor a negative size.
+		if m, err := estimateParquetMemory(name, bytes.NewReader(data), int64(len(data)), nil); err == nil && m.Bytes < 0 {
+			t.Fatalf("negative estimate %+v", m)
+		}
 		mem := newCapped()
 		r, err := newParquetReaderFrom(name, bytes.NewReader(data), int64(len(data)), Options{}, mem, parquetFuzzLimits)
 		if mem.exceeded > 0 {
