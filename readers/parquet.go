@@ -397,7 +397,7 @@ func (r *parquetReader) Next() (row Row, err error) {
 	return row, nil
 }
 
-// nextRowGroup opens the column chunks of the next non-empty row group, or
+// nextRowGroup opens the column chunks of the next row group, or
 // returns io.EOF after the last one. A file that ends short of the row count
 // in its footer is an error, never a silent end.
 func (r *parquetReader) nextRowGroup() error {
