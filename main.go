@@ -148,6 +148,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: env("log-format")},
 			&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "when stderr is not a terminal, log progress this often", EnvVars: env("progress-interval")},
 			&cli.StringFlag{Name: "http", Value: "auto", Usage: "HTTP version (Go's net/http always): auto (HTTP/2 when the server offers it), 1.1, or 2", EnvVars: env("http")},
+			maxMemoryFlag(),
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a pprof CPU profile of the run to `FILE`"},
 		},
 		Action: importAction,
