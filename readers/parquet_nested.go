@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+
+	"afimport/internal/jsonenc"
 )
 
 // Nested Parquet columns (LIST, MAP, groups, repeated fields) are assembled
@@ -330,7 +332,7 @@ func (f *nestedField) writeInstance(b []byte, n *nestNode, segs []span) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, c.name)
+		b = jsonenc.AppendString(b, c.name)
 		b = append(b, ':')
 		b = f.writeField(b, c, segs)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+
+	"afimport/internal/jsonenc"
 )
 
 // leafConv turns value i of a leaf's current batch into a Value (for a
@@ -59,7 +61,7 @@ func newLeafConv(c *schema.Column) leafConv {
 			return leafConv{
 				value: func(l *pqLeaf, i int) (Value, error) { return NaiveTime(dateTime(l.i32[i])), nil },
 				json: func(b []byte, l *pqLeaf, i int) []byte {
-					return appendJSONString(b, dateTime(l.i32[i]).Format(time.DateOnly))
+					return jsonenc.AppendString(b, dateTime(l.i32[i]).Format(time.DateOnly))
 				},
 			}
 		case schema.TimeLogicalType:
@@ -85,9 +87,9 @@ func newLeafConv(c *schema.Column) leafConv {
 				json: func(b []byte, l *pqLeaf, i int) []byte {
 					t := unitTime(l.i64[i], unit)
 					if naive {
-						return appendJSONString(b, t.Format("2006-01-02T15:04:05.999999999"))
+						return jsonenc.AppendString(b, t.Format("2006-01-02T15:04:05.999999999"))
 					}
-					return appendJSONString(b, t.Format(time.RFC3339Nano))
+					return jsonenc.AppendString(b, t.Format(time.RFC3339Nano))
 				},
 			}
 		case schema.TimeLogicalType:
@@ -113,7 +115,7 @@ func newLeafConv(c *schema.Column) leafConv {
 				if err != nil {
 					return append(b, "null"...)
 				}
-				return appendJSONString(b, t.Format(time.RFC3339Nano))
+				return jsonenc.AppendString(b, t.Format(time.RFC3339Nano))
 			},
 		}
 	case parquet.Types.Float:
@@ -150,7 +152,7 @@ func newLeafConv(c *schema.Column) leafConv {
 			if width == 16 {
 				return leafConv{
 					value: func(l *pqLeaf, i int) (Value, error) { return String(formatUUID(l.fl[i])), nil },
-					json:  func(b []byte, l *pqLeaf, i int) []byte { return appendJSONString(b, formatUUID(l.fl[i])) },
+					json:  func(b []byte, l *pqLeaf, i int) []byte { return jsonenc.AppendString(b, formatUUID(l.fl[i])) },
 				}
 			}
 		case schema.Float16LogicalType:
@@ -190,7 +192,7 @@ func floatConv(get func(l *pqLeaf, i int) float64, bitSize int) leafConv {
 		json: func(b []byte, l *pqLeaf, i int) []byte {
 			f := get(l, i)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return appendJSONString(b, string(appendFloat(nil, f, bitSize)))
+				return jsonenc.AppendString(b, string(appendFloat(nil, f, bitSize)))
 			}
 			return appendFloat(b, f, bitSize)
 		},
@@ -209,12 +211,12 @@ func bytesConv(get func(l *pqLeaf, i int) []byte, isString bool) leafConv {
 				}
 				return String(string(b)), nil
 			},
-			json: func(b []byte, l *pqLeaf, i int) []byte { return appendJSONString(b, string(get(l, i))) },
+			json: func(b []byte, l *pqLeaf, i int) []byte { return jsonenc.AppendString(b, string(get(l, i))) },
 		}
 	}
 	return leafConv{
 		value: func(l *pqLeaf, i int) (Value, error) { return String(binaryText(get(l, i))), nil },
-		json:  func(b []byte, l *pqLeaf, i int) []byte { return appendJSONString(b, binaryText(get(l, i))) },
+		json:  func(b []byte, l *pqLeaf, i int) []byte { return jsonenc.AppendString(b, binaryText(get(l, i))) },
 	}
 }
 
@@ -222,7 +224,7 @@ func timeOfDayConv(get func(l *pqLeaf, i int) time.Duration) leafConv {
 	return leafConv{
 		value: func(l *pqLeaf, i int) (Value, error) { return String(string(appendTimeOfDay(nil, get(l, i)))), nil },
 		json: func(b []byte, l *pqLeaf, i int) []byte {
-			return appendJSONString(b, string(appendTimeOfDay(nil, get(l, i))))
+			return jsonenc.AppendString(b, string(appendTimeOfDay(nil, get(l, i))))
 		},
 	}
 }
@@ -400,40 +402,4 @@ func appendInterval(b []byte, v []byte) []byte {
 	b = append(b, `,"millis":`...)
 	b = strconv.AppendUint(b, uint64(binary.LittleEndian.Uint32(v[8:12])), 10)
 	return append(b, '}')
-}
-
-// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does, so the output is always valid JSON.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
