@@ -42,6 +42,7 @@ column, or --strict and a placeholder remains.`,
 			mappingFlag(),
 			&cli.IntFlag{Name: "rows", Value: defaultCheckRows, Usage: "read at most `N` rows of each input (0: all)", EnvVars: env("check-rows")},
 			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains", EnvVars: env("check-strict")},
+			maxMemoryFlag(),
 		}, readerFlags()...),
 		Action: checkAction,
 	}
@@ -162,6 +163,9 @@ func checkAction(c *cli.Context) error {
 			return usageErr("%v", err)
 		}
 		ropts.Columns = m.Columns()
+		for _, w := range parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory")) {
+			fmt.Fprintf(out, "warning: %s\n", w)
+		}
 		for _, in := range inputs {
 			st, err := sampleInput(m, in, ropts, c.Int("rows"))
 			var mc *readers.MissingColumnError

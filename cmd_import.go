@@ -136,6 +136,7 @@ func importAction(c *cli.Context) error {
 	if len(inputs) > 1 && contains(inputs, "-") {
 		return usageErr("standard input (-) cannot be combined with other inputs")
 	}
+	warnReadMemory(logger, inputs, m.Columns(), ropts, c.Int("max-memory"))
 
 	reportPath := c.String("report")
 	if reportPath == "" {

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AFIMPORT_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args))
 	}
+	setGoMemoryLimit = func(limit int64) int64 { lastGoMemoryLimit.Store(limit); return 0 }
 	os.Exit(m.Run())
 }
 

@@ -52,6 +52,12 @@ func usageErr(format string, a ...any) error {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Half the default: with 1,000 requests in flight the live heap is
+		// ~20 MB, and the default target would let the heap reach twice
+		// that; GC then costs ~2% of a core at 1,000 rows/s.
+		debug.SetGCPercent(50)
+	}
 	os.Exit(run(os.Args))
 }
 
@@ -177,6 +183,7 @@ future, rejected, failed, not sent), or an input missing, empty or unreadable;
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: env("log-format")},
 			&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "when stderr is not a terminal, log progress this often", EnvVars: env("progress-interval")},
 			&cli.StringFlag{Name: "http", Value: "auto", Usage: "HTTP version (Go's net/http always): auto (HTTP/2 when the server offers it), 1.1, or 2", EnvVars: env("http")},
+			maxMemoryFlag(),
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a pprof CPU profile of the run to `FILE`"},
 		},
 		Action: importAction,

@@ -148,6 +148,11 @@ func NewClient(o Options) (*Client, error) {
 		// Bodies are small JSON; compression costs more CPU than it saves.
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 64 << 10,
+		// Answers are a few hundred bytes and bodies about one KiB: 2 KiB
+		// buffers instead of 4 KiB save ~4 MB at 1,000 connections, and a
+		// longer header line or body still goes through, in pieces.
+		ReadBufferSize:  2 << 10,
+		WriteBufferSize: 2 << 10,
 		HTTP2: &http.HTTP2Config{
 			// At a server's stream limit, open another connection rather
 			// than queueing requests behind the ones in flight.
