@@ -8,14 +8,10 @@
 // reported as such, and the importer, which owns every retry decision,
 // rejects it. It knows nothing of rows, reports or the acceptance window.
 //
-// One known limit, net/http's (golang/go#31259): over HTTP/1.1, a server
-// that writes bytes after its answer (a body longer than its
-// Content-Length, two answers to one request) can have those bytes read as
-// the answer to the next request on that connection, when that request
-// takes the connection in the instant between net/http returning it to the
-// pool and noticing the leftover. net/http usually notices first and
-// closes the connection ("Unsolicited response received on idle HTTP
-// channel" on the standard logger); the adversarial tests in the importer
-// measure about one row in a thousand such answers misreported. HTTP/2
-// frames every answer and is immune.
+// Over HTTP/1.1 every connection is guarded (guardConn): one that carried
+// an answer other than 1xx/2xx is closed after it, because net/http pools
+// a connection before it notices bytes a broken server sent after its
+// answer (golang/go#31259), and the next request would read them as its
+// own answer. Stray bytes after a 2xx are not covered. HTTP/2 frames every
+// answer and needs no guard.
 package s2s
