@@ -2,12 +2,15 @@ package s2stest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -503,4 +506,56 @@ func TestListenAndServe(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, logs, 2, "no line per request")
 	assert.Equal(t, "s2s mock listening on "+base, logs[0])
+}
+
+func TestListenAndServeTLS(t *testing.T) {
+	certFile, keyFile, err := WriteSelfSigned(t.TempDir())
+	require.NoError(t, err)
+	pemBytes, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(pemBytes))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var logs []string
+	logf := func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }
+	done := make(chan error, 1)
+	go func() { done <- ListenAndServeTLS(ctx, addr, Config{Token: testToken}, certFile, keyFile, logf) }()
+
+	for _, h2 := range []bool{true, false} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
+		var proto string
+		require.Eventually(t, func() bool {
+			req, _ := http.NewRequest("POST", "https://"+addr+EventPath+testApp, strings.NewReader(body("event")))
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			proto = resp.Proto
+			return resp.StatusCode == 202
+		}, 3*time.Second, 20*time.Millisecond)
+		assert.Equal(t, map[bool]string{true: "HTTP/2.0", false: "HTTP/1.1"}[h2], proto, "HTTP/2 through ALPN, HTTP/1.1 when the client asks")
+		tr.CloseIdleConnections()
+	}
+	cancel()
+	require.NoError(t, <-done)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, "s2s mock listening on https://"+addr, logs[0])
+
+	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, "", nil))
+	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, certFile, nil), "not a key")
 }
