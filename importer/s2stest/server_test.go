@@ -466,19 +466,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestListenAndServe(t *testing.T) {
+// serving runs serve on a free loopback address until the test ends or
+// cancel is called; done gets its result, logs what it logged.
+type serving struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	mu     sync.Mutex
+	logs   []string
+}
+
+func startServing(t *testing.T, serve func(ctx context.Context, addr string, logf func(string, ...any)) error) *serving {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := ln.Addr().String()
+	s := &serving{addr: ln.Addr().String(), done: make(chan error, 1)}
 	require.NoError(t, ln.Close())
-
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var logs []string
-	logf := func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }
-	done := make(chan error, 1)
-	go func() { done <- ListenAndServe(ctx, addr, Config{Token: testToken}, logf) }()
+	t.Cleanup(cancel)
+	s.cancel = cancel
+	logf := func(f string, a ...any) { s.mu.Lock(); s.logs = append(s.logs, fmt.Sprintf(f, a...)); s.mu.Unlock() }
+	go func() { s.done <- serve(ctx, s.addr, logf) }()
+	return s
+}
+
+func TestListenAndServe(t *testing.T) {
+	sv := startServing(t, func(ctx context.Context, addr string, logf func(string, ...any)) error {
+		return ListenAndServe(ctx, addr, Config{Token: testToken}, logf)
+	})
+	addr, cancel, done := sv.addr, sv.cancel, sv.done
 
 	c := newClient(t, 2*time.Second)
 	base := "http://" + addr
@@ -500,12 +516,12 @@ func TestListenAndServe(t *testing.T) {
 		t.Fatal("ListenAndServe did not return after cancel")
 	}
 	c.CloseIdleConnections()
-	_, err = net.DialTimeout("tcp", addr, time.Second)
+	_, err := net.DialTimeout("tcp", addr, time.Second)
 	assert.Error(t, err, "listener closed")
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, logs, 2, "no line per request")
-	assert.Equal(t, "s2s mock listening on "+base, logs[0])
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	require.Len(t, sv.logs, 2, "no line per request")
+	assert.Equal(t, "s2s mock listening on "+base, sv.logs[0])
 }
 
 func TestListenAndServeTLS(t *testing.T) {
@@ -516,17 +532,10 @@ func TestListenAndServeTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	require.True(t, roots.AppendCertsFromPEM(pemBytes))
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var logs []string
-	logf := func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }
-	done := make(chan error, 1)
-	go func() { done <- ListenAndServeTLS(ctx, addr, Config{Token: testToken}, certFile, keyFile, logf) }()
+	sv := startServing(t, func(ctx context.Context, addr string, logf func(string, ...any)) error {
+		return ListenAndServeTLS(ctx, addr, Config{Token: testToken}, certFile, keyFile, logf)
+	})
+	addr := sv.addr
 
 	for _, h2 := range []bool{true, false} {
 		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
@@ -550,11 +559,11 @@ func TestListenAndServeTLS(t *testing.T) {
 		assert.Equal(t, map[bool]string{true: "HTTP/2.0", false: "HTTP/1.1"}[h2], proto, "HTTP/2 through ALPN, HTTP/1.1 when the client asks")
 		tr.CloseIdleConnections()
 	}
-	cancel()
-	require.NoError(t, <-done)
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, "s2s mock listening on https://"+addr, logs[0])
+	sv.cancel()
+	require.NoError(t, <-sv.done)
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	assert.Equal(t, "s2s mock listening on https://"+addr, sv.logs[0])
 
 	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, "", nil))
 	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, certFile, nil), "not a key")
