@@ -173,6 +173,8 @@ func mockCommand() *cli.Command {
 			&cli.Float64Flag{Name: "rate-limit", Usage: "server-side requests/s; beyond it 429 with Retry-After: 1"},
 			&cli.StringFlag{Name: "app-timezone", Value: "UTC", Usage: "app timezone for counting late bodies"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for faults and jitter"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS (HTTP/2 and HTTP/1.1) with the PEM certificate in `FILE` (with --tls-key)"},
+			&cli.StringFlag{Name: "tls-key", Usage: "the PEM private key of --tls-cert, in `FILE`"},
 		},
 		Action: mockAction,
 	}

@@ -122,29 +122,44 @@ func NewClient(o Options) (*Client, error) {
 	}
 	conns := max(o.MaxInFlight, 1)
 	protos := new(http.Protocols)
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs}
 	switch o.HTTP {
 	case "", "auto":
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
+		tlsConf.NextProtos = []string{"h2", "http/1.1"}
 	case "1.1":
 		protos.SetHTTP1(true)
+		tlsConf.NextProtos = []string{"http/1.1"}
 	case "2":
 		protos.SetHTTP2(true)
 		protos.SetUnencryptedHTTP2(u.Scheme == "http")
+		tlsConf.NextProtos = []string{"h2"}
 	default:
 		return nil, fmt.Errorf("--http %q: want auto, 1.1 or 2", o.HTTP)
 	}
+	dial := (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 	tr := &http.Transport{
-		Proxy:       http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		Protocols:   protos,
+		Proxy: http.ProxyFromEnvironment,
+		// Every HTTP/1.1 connection is guarded (see guardConn): over TLS
+		// the handshake is made here, so that the guard sits above it.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &guardConn{Conn: c}, nil
+		},
+		DialTLSContext: dialTLS(dial, tlsConf, connect),
+		Protocols:      protos,
 		// One host: keep an idle connection for every request that may be
 		// in flight, so the pool never closes one only to dial it again.
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: connect,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs},
+		// Used by net/http only for TLS through a proxy; dialTLS otherwise.
+		TLSClientConfig: tlsConf,
 		// Bodies are small JSON; compression costs more CPU than it saves.
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 64 << 10,
