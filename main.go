@@ -208,6 +208,8 @@ func mockCommand() *cli.Command {
 			&cli.Float64Flag{Name: "rate-limit", Usage: "server-side requests/s; beyond it 429 with Retry-After: 1", EnvVars: env("mock-rate-limit")},
 			&cli.StringFlag{Name: "app-timezone", Value: "UTC", Usage: "app timezone for counting late bodies", EnvVars: env("mock-app-timezone")},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for faults and jitter", EnvVars: env("mock-seed")},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS (HTTP/2 and HTTP/1.1) with the PEM certificate in `FILE` (with --tls-key)", EnvVars: env("mock-tls-cert")},
+			&cli.StringFlag{Name: "tls-key", Usage: "the PEM private key of --tls-cert, in `FILE`", EnvVars: env("mock-tls-key")},
 		},
 		Action: mockAction,
 	}

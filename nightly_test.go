@@ -262,7 +262,7 @@ func TestHelpTopicsAndSuggestions(t *testing.T) {
 	assert.NotContains(t, stdout, "(required) (default: 0)")
 
 	_, stdout, _ = runCLI(t, "mock", "--help")
-	for _, f := range []string{"ADDR", "TOKEN_FILE", "LATENCY", "P429", "SEED"} {
+	for _, f := range []string{"ADDR", "TOKEN_FILE", "LATENCY", "P429", "SEED", "TLS_CERT", "TLS_KEY"} {
 		assert.Contains(t, stdout, fmt.Sprintf("$AFIMPORT_MOCK_%s", f))
 	}
 }

@@ -781,10 +781,19 @@ func answerReason(r Response) string {
 		}
 		return "no answer"
 	}
-	if r.Message != "" {
-		return "HTTP " + strconv.Itoa(r.Status) + ": " + r.Message
+	s := "HTTP " + strconv.Itoa(r.Status)
+	if r.Status/100 == 3 {
+		// Never followed: say where the server wanted the row to go.
+		loc := r.Location
+		if loc == "" {
+			loc = "none"
+		}
+		s += " (redirect not followed; Location: " + loc + ")"
 	}
-	return "HTTP " + strconv.Itoa(r.Status)
+	if r.Message != "" {
+		s += ": " + r.Message
+	}
+	return s
 }
 
 func statusText(r Response) string {

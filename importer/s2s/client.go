@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"afimport/mappings"
 )
@@ -122,29 +123,44 @@ func NewClient(o Options) (*Client, error) {
 	}
 	conns := max(o.MaxInFlight, 1)
 	protos := new(http.Protocols)
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs}
 	switch o.HTTP {
 	case "", "auto":
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
+		tlsConf.NextProtos = []string{"h2", "http/1.1"}
 	case "1.1":
 		protos.SetHTTP1(true)
+		tlsConf.NextProtos = []string{"http/1.1"}
 	case "2":
 		protos.SetHTTP2(true)
 		protos.SetUnencryptedHTTP2(u.Scheme == "http")
+		tlsConf.NextProtos = []string{"h2"}
 	default:
 		return nil, fmt.Errorf("--http %q: want auto, 1.1 or 2", o.HTTP)
 	}
+	dial := (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 	tr := &http.Transport{
-		Proxy:       http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		Protocols:   protos,
+		Proxy: http.ProxyFromEnvironment,
+		// Every HTTP/1.1 connection is guarded (see guardConn): over TLS
+		// the handshake is made here, so that the guard sits above it.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &guardConn{Conn: c}, nil
+		},
+		DialTLSContext: dialTLS(dial, tlsConf, connect),
+		Protocols:      protos,
 		// One host: keep an idle connection for every request that may be
 		// in flight, so the pool never closes one only to dial it again.
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: connect,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs},
+		// Used by net/http only for TLS through a proxy; dialTLS otherwise.
+		TLSClientConfig: tlsConf,
 		// Bodies are small JSON; compression costs more CPU than it saves.
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 64 << 10,
@@ -330,6 +346,15 @@ func readAnswer(buf []byte, r io.Reader) ([]byte, error) {
 // parseAnswer pulls messageId and message out of an API answer, falling
 // back to a short excerpt of a body that is not JSON.
 func parseAnswer(raw []byte) (id, msg string) {
+	if id, msg, ok := parseFlatAnswer(raw); ok {
+		return id, msg
+	}
+	return parseAnswerSlow(raw)
+}
+
+// parseAnswerSlow is parseAnswer without its fast path: encoding/json, or
+// an excerpt of a body that is not JSON. The fast path must agree with it.
+func parseAnswerSlow(raw []byte) (id, msg string) {
 	var a struct {
 		MessageID  string `json:"messageId"`
 		MessageID2 string `json:"message_id"`
@@ -352,6 +377,98 @@ func parseAnswer(raw []byte) (id, msg string) {
 		s = s[:200] + "…"
 	}
 	return "", strings.ToValidUTF8(s, "?")
+}
+
+// parseFlatAnswer is parseAnswer's fast path for the usual answer, a flat
+// JSON object of plain strings ({"status":"ok","messageId":"..."}): it
+// gives what json.Unmarshal into parseAnswer's struct gives (keys matched
+// case-insensitively, the last duplicate wins). Anything else (escapes,
+// non-ASCII keys, other value kinds, invalid UTF-8, trailing data) reports
+// false, and parseAnswer takes the general path.
+func parseFlatAnswer(raw []byte) (id, msg string, ok bool) {
+	var id1, id2, m1, m2 []byte
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return "", "", false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		i++
+	} else {
+		for {
+			key, next, ok := flatString(raw, i)
+			if !ok {
+				return "", "", false
+			}
+			for _, c := range key {
+				if c >= utf8.RuneSelf {
+					return "", "", false
+				}
+			}
+			i = skipSpace(raw, next)
+			if i >= len(raw) || raw[i] != ':' {
+				return "", "", false
+			}
+			val, next, ok := flatString(raw, skipSpace(raw, i+1))
+			if !ok || !utf8.Valid(val) {
+				return "", "", false
+			}
+			switch {
+			case bytes.EqualFold(key, []byte("messageId")):
+				id1 = val
+			case bytes.EqualFold(key, []byte("message_id")):
+				id2 = val
+			case bytes.EqualFold(key, []byte("message")):
+				m1 = val
+			case bytes.EqualFold(key, []byte("error")):
+				m2 = val
+			}
+			i = skipSpace(raw, next)
+			if i < len(raw) && raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+				continue
+			}
+			if i < len(raw) && raw[i] == '}' {
+				i++
+				break
+			}
+			return "", "", false
+		}
+	}
+	if skipSpace(raw, i) != len(raw) {
+		return "", "", false
+	}
+	if len(id1) == 0 {
+		id1 = id2
+	}
+	if len(m1) == 0 {
+		m1 = m2
+	}
+	return string(id1), string(m1), true
+}
+
+// flatString reads a JSON string without escapes or control characters at
+// raw[i:], returning its contents and the index after the closing quote.
+func flatString(raw []byte, i int) ([]byte, int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return raw[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // ParseRetryAfter reads a Retry-After value: delta-seconds or an HTTP-date

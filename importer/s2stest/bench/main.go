@@ -6,8 +6,13 @@
 // also measures the ceiling: hey POSTing one fixed body, as afimport would
 // send it, to the same mock with the same concurrency.
 //
+// With -tls the mock serves HTTPS with a self-signed certificate made at
+// start, which afimport trusts through SSL_CERT_FILE (its normal system
+// roots path); -http picks the protocol (HTTP/2 through ALPN, or 1.1).
+//
 //	go run ./importer/s2stest/bench -rows 200000 -runs 3 -hey
-//	go run ./importer/s2stest/bench -rows 200000 -latency 20ms -concurrency 64
+//	go run ./importer/s2stest/bench -rows 20000 -rate 1000 -max-in-flight 0 -latency 100ms -jitter 40ms
+//	go run ./importer/s2stest/bench -rows 100000 -tls -http 2 -hey
 //	go run ./importer/s2stest/bench -rows 200000 -dry
 //	go run ./importer/s2stest/bench -rows 600000 -dry -phone -long-url -format csv,parquet -layout duckdb -base /tmp/afimport-old
 //
@@ -17,6 +22,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -36,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"afimport/importer/s2stest"
 	"afimport/internal/benchdata"
 	"afimport/mappings"
 	"afimport/readers"
@@ -44,7 +52,10 @@ import (
 type config struct {
 	rows        int
 	latency     time.Duration
+	jitter      time.Duration
 	concurrency int
+	tls         bool
+	http        string
 	dry         bool
 	format      string
 	runs        int
@@ -69,7 +80,11 @@ func main() {
 	var c config
 	flag.IntVar(&c.rows, "rows", 200000, "rows in the generated export")
 	flag.DurationVar(&c.latency, "latency", 0, "mock service time per request")
-	flag.IntVar(&c.concurrency, "concurrency", 64, "afimport --concurrency (and hey -c)")
+	flag.DurationVar(&c.jitter, "jitter", 0, "mock: uniform random extra service time per request")
+	flag.IntVar(&c.concurrency, "max-in-flight", 64, "afimport --max-in-flight, and hey -c (0: afimport's default, hey -c 64)")
+	flag.IntVar(&c.concurrency, "concurrency", 64, "old name of -max-in-flight")
+	flag.BoolVar(&c.tls, "tls", false, "the mock serves HTTPS with a self-signed certificate, trusted by afimport through SSL_CERT_FILE")
+	flag.StringVar(&c.http, "http", "auto", "afimport --http: auto, 1.1 or 2 (2 needs -tls); hey -h2 unless 1.1 or plain http")
 	flag.BoolVar(&c.dry, "dry", false, "afimport --dry-run (no mock)")
 	flag.StringVar(&c.format, "format", "csv", "export formats, comma separated: csv, ndjson, parquet (the same rows in each; runs alternate between them)")
 	flag.StringVar(&c.layout, "layout", "arrow", "parquet layout: arrow (1 MiB pages, one row group), duckdb (row groups of 122,880 rows, one page per column each), duckdb1 (one row group, one page per column)")
@@ -96,6 +111,12 @@ func main() {
 	}
 	if c.runs < 1 || c.rows < 1 {
 		fatalf("-runs and -rows must be at least 1")
+	}
+	switch {
+	case c.http != "auto" && c.http != "1.1" && c.http != "2":
+		fatalf("-http %q: want auto, 1.1 or 2", c.http)
+	case c.http == "2" && !c.tls:
+		fatalf("-http 2 needs -tls (the mock offers HTTP/2 through ALPN only)")
 	}
 	if err := run(c); err != nil {
 		fatalf("%v", err)
@@ -161,11 +182,11 @@ func run(c config) error {
 
 	var mock *mockProc
 	if !c.dry {
-		if mock, err = startMock(bin, c.latency); err != nil {
+		if mock, err = startMock(bin, dir, c); err != nil {
 			return err
 		}
 		defer mock.stop()
-		fmt.Printf("mock: %s (pid %d, latency %s)\n", mock.url, mock.cmd.Process.Pid, c.latency)
+		fmt.Printf("mock: %s (pid %d, latency %s, jitter %s, afimport --http %s)\n", mock.url, mock.cmd.Process.Pid, c.latency, c.jitter, c.http)
 	}
 
 	if i := slices.Index(formats, "csv"); c.dry && i >= 0 {
@@ -257,10 +278,6 @@ func run(c config) error {
 		fmt.Printf("hey median %.0f req/s %s; afimport/hey = %.1f%%\n", h, fmtList(heyRPS, "%.0f"), 100*median(rps)/h)
 		fmt.Printf("hey median CPU %.1f µs/req %s; afimport CPU per row / hey CPU per request = %.1f%%\n",
 			median(heyCPUs), fmtList(heyCPUs, "%.1f"), 100*median(cpu)/median(heyCPUs))
-	}
-	if c.latency > 0 && !c.dry {
-		ideal := float64(c.concurrency) / c.latency.Seconds()
-		fmt.Printf("latency bound %d/%s = %.0f rows/s; afimport reaches %.1f%%\n", c.concurrency, c.latency, ideal, 100*median(rps)/ideal)
 	}
 	return nil
 }
@@ -426,12 +443,34 @@ func csvFloor(path string) (float64, error) {
 type mockProc struct {
 	cmd *exec.Cmd
 	url string
+	// caFile is the mock's self-signed certificate with -tls ("" without):
+	// afimport trusts it through SSL_CERT_FILE, the bench's own client
+	// through client.
+	caFile string
+	client *http.Client
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
-func startMock(bin string, latency time.Duration) (*mockProc, error) {
-	cmd := exec.Command(bin, "mock", "--addr", "127.0.0.1:0", "--latency", latency.String())
+func startMock(bin, dir string, c config) (*mockProc, error) {
+	args := []string{"mock", "--addr", "127.0.0.1:0", "--latency", c.latency.String(), "--jitter", c.jitter.String()}
+	m := &mockProc{client: http.DefaultClient}
+	if c.tls {
+		cert, key, err := s2stest.WriteSelfSigned(dir)
+		if err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
+		pemBytes, err := os.ReadFile(cert)
+		if err != nil {
+			return nil, err
+		}
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pemBytes)
+		m.caFile = cert
+		m.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+		args = append(args, "--tls-cert", cert, "--tls-key", key)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -442,9 +481,10 @@ func startMock(bin string, latency time.Duration) (*mockProc, error) {
 	}
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
-		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+		if sub := listenRE.FindStringSubmatch(sc.Text()); sub != nil {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return &mockProc{cmd: cmd, url: m[1]}, nil
+			m.cmd, m.url = cmd, sub[1]
+			return m, nil
 		}
 	}
 	_ = cmd.Process.Kill()
@@ -499,8 +539,11 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	summary := filepath.Join(dir, "summary.json")
 	_ = os.Remove(summary)
 	args := []string{"import", "--mapping", mapping, "--report", report, "--summary", summary, "--overwrite", "--quiet",
-		"--concurrency", strconv.Itoa(c.concurrency), "--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
-		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight)}
+		"--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
+		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight), "--http", c.http}
+	if c.concurrency > 0 {
+		args = append(args, "--max-in-flight", strconv.Itoa(c.concurrency))
+	}
 	if c.dry {
 		args = append(args, "--dry-run")
 	} else {
@@ -510,6 +553,11 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	args = append(args, input)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
+	if mock != nil && mock.caFile != "" {
+		// afimport's normal path: the system roots, which on Linux are
+		// read from SSL_CERT_FILE when it is set.
+		cmd.Env = append(cmd.Env, "SSL_CERT_FILE="+mock.caFile)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var mock0 time.Duration
@@ -576,9 +624,16 @@ func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU, 
 		n = c.rows
 	}
 	mock0 := mock.cpu()
-	cmd := exec.Command(heyBin, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c.concurrency), "-m", "POST",
-		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile,
-		mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com")
+	conc := c.concurrency
+	if conc <= 0 {
+		conc = 64
+	}
+	args := []string{"-n", strconv.Itoa(n), "-c", strconv.Itoa(conc), "-m", "POST",
+		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile}
+	if c.tls && c.http != "1.1" {
+		args = append(args, "-h2") // what afimport negotiates (hey skips certificate checks)
+	}
+	cmd := exec.Command(heyBin, append(args, mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("%w: %s", err, tail(string(out), 500))
@@ -647,7 +702,7 @@ func tail(s string, n int) string {
 // wall-clock second from start to end (the mock buckets arrivals itself,
 // so there is no sampling jitter), zero seconds included.
 func (m *mockProc) perSecond(start, end time.Time) ([]int64, error) {
-	resp, err := http.Get(m.url + "/_mock/stats")
+	resp, err := m.client.Get(m.url + "/_mock/stats")
 	if err != nil {
 		return nil, err
 	}
