@@ -149,11 +149,12 @@ func TestSoakFaultsExactlyOnce(t *testing.T) {
 	}
 	res := soak(t, n, server, client, soakFaults, budget)
 	assert.Positive(t, res.stats.ByStatus[429], "the server throttled")
-	// The server allows 400/s, which retries share: a pacer that backs off
-	// sensibly delivers well above half of that, never a trickle.
-	rate := float64(res.accepted) / res.duration.Seconds()
-	assert.Greater(t, rate, 0.6*server, "throughput collapsed: %d of %d rows in %v (%.0f rows/s at --rate %.0f, server %.0f/s) with 5%% random 429s",
-		res.accepted, n, res.duration.Round(time.Second), rate, client, server)
+	// How fast is not asserted here (a timed test fails on a busy machine,
+	// not on a bad pacer): TestPacerFindsTheServersLimit and
+	// TestPacerIgnoresScattered429s check the pacer in virtual time, and the
+	// bench command measures the rate at the mock.
+	t.Logf("%d of %d rows in %v (%.0f rows/s at --rate %.0f, server %.0f/s)", res.accepted, n,
+		res.duration.Round(time.Second), float64(res.accepted)/res.duration.Seconds(), client, server)
 }
 
 // TestSoakMemoryFlat compares the peak RSS of a 10k and a 100k run: the

@@ -40,18 +40,21 @@ func TestDeliveryAgainstMock(t *testing.T) {
 		script   []s2stest.Step
 		attempts int
 		minSleep time.Duration
+		timeout  time.Duration // per attempt: long, but for the case that needs it short
 	}{
-		{"429 with Retry-After then 202", []s2stest.Step{{Status: 429, RetryAfter: "2"}}, 2, 2 * time.Second},
-		{"500 x3 then 202", []s2stest.Step{{Status: 500}, {Status: 500}, {Status: 500}}, 4, 0},
-		{"connection dropped then 202", []s2stest.Step{{Drop: true}}, 2, 0},
-		{"slow answer past the timeout then 202", []s2stest.Step{{Delay: 2 * time.Second}}, 2, 0},
+		{"429 with Retry-After then 202", []s2stest.Step{{Status: 429, RetryAfter: "2"}}, 2, 2 * time.Second, 5 * time.Second},
+		{"500 x3 then 202", []s2stest.Step{{Status: 500}, {Status: 500}, {Status: 500}}, 4, 0, 5 * time.Second},
+		{"connection dropped then 202", []s2stest.Step{{Drop: true}}, 2, 0, 5 * time.Second},
+		// The first answer comes after 5 s; the timeout gives up at 1 s
+		// (a busy machine may take a few hundred ms for an ordinary one).
+		{"slow answer past the timeout then 202", []s2stest.Step{{Delay: 5 * time.Second}}, 2, 0, time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := s2stest.NewServer(s2stest.Config{Token: "tok", Script: tt.script})
 			defer srv.Close()
 			client, err := s2s.NewClient(s2s.Options{Endpoint: srv.URL(), AppID: "website-www.example.com",
-				Kind: mappings.EndpointEvent, Token: "tok", Timeout: 300 * time.Millisecond, MaxInFlight: 8})
+				Kind: mappings.EndpointEvent, Token: "tok", Timeout: tt.timeout, MaxInFlight: 8})
 			require.NoError(t, err)
 			defer client.CloseIdleConnections()
 
