@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -126,21 +125,8 @@ func importAction(c *cli.Context) error {
 	if resume && c.Bool("overwrite") {
 		return usageErr("--resume and --overwrite do not go together")
 	}
-	var checkpoint *reports.Checkpoint
-	if _, err := os.Stat(reportPath); err == nil {
-		switch {
-		case resume:
-			checkpoint, err = reports.ReadCheckpoint(reportPath)
-			if err != nil {
-				return usageErr("--resume: %v", err)
-			}
-			logger.Info(checkpoint.String(), "report", reportPath)
-		case c.Bool("overwrite") || dry:
-		default:
-			return usageErr("report %s already exists: add --resume to continue that run (rows it shows accepted are skipped), or --overwrite to start over", reportPath)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return usageErr("report %s: %v", reportPath, err)
+	if c.Bool("mapping-changed") && !resume {
+		return usageErr("--mapping-changed goes with --resume")
 	}
 
 	var sender importer.Sender
@@ -174,15 +160,6 @@ func importAction(c *cli.Context) error {
 		defer closeSender()
 	}
 
-	report, err := reports.Create(reportPath, reports.Options{Append: resume})
-	if err != nil {
-		return usageErr("report: %v", err)
-	}
-	defer report.Close()
-
-	ctx, stop := signalContext(logger, report)
-	defer stop()
-
 	if path := c.String("cpuprofile"); path != "" {
 		stopProfile, err := startCPUProfile(path)
 		if err != nil {
@@ -192,13 +169,11 @@ func importAction(c *cli.Context) error {
 	}
 
 	stats := new(importer.Stats)
-	prog := startProgress(c, stats, logger)
-	sum, runErr := importer.Run(ctx, importer.Options{
+	prep, err := importer.Prepare(importer.Options{
 		Mapping:         m,
 		Inputs:          inputs,
 		ReaderOptions:   ropts,
 		Sender:          sender,
-		Results:         report,
 		DryRun:          dry,
 		Now:             now,
 		AppTimezone:     loc,
@@ -208,13 +183,33 @@ func importAction(c *cli.Context) error {
 		Concurrency:     c.Int("concurrency"),
 		MaxRetries:      maxRetries(c.Int("max-retries")),
 		Grace:           c.Duration("grace"),
-		Checkpoint:      checkpointOrNil(checkpoint),
 		Preflight:       c.Bool("preflight"),
 		OrderByDeadline: c.Bool("order-by-deadline"),
 		Shard:           shard,
 		Logger:          logger,
 		Stats:           stats,
 	})
+	if err != nil {
+		return runFailed(err)
+	}
+	defer prep.Close()
+	// Every check that can refuse the run has passed (issue 15's
+	// --max-invalid pre-check belongs here too): only now is the report
+	// created or opened, locked, and its header synced.
+	report, checkpoint, err := reports.Open(reportPath, reportOpenOptions(c, m, dry))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer report.Close()
+	if checkpoint != nil {
+		logger.Info(checkpoint.String(), "report", reportPath)
+	}
+
+	ctx, stop := signalContext(logger, report)
+	defer stop()
+
+	prog := startProgress(c, stats, logger)
+	sum, runErr := prep.Run(ctx, report, checkpointOrNil(checkpoint))
 	prog.stop()
 	if err := report.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("report %s: %w", reportPath, err)
@@ -284,6 +279,20 @@ func runFailed(err error) error {
 		return usageErr("%v", err)
 	}
 	return &exitError{code: exitRowsFailed, err: err}
+}
+
+// reportOpenOptions maps the flags to what reports.Open does with an
+// existing report.
+func reportOpenOptions(c *cli.Context, m *mappings.Mapping, dry bool) reports.OpenOptions {
+	o := reports.OpenOptions{Mode: reports.New, MappingName: c.String("mapping"), MappingChanged: c.Bool("mapping-changed"),
+		Options: reports.Options{MappingID: m.Fingerprint()}}
+	switch {
+	case c.Bool("resume"):
+		o.Mode = reports.Resume
+	case c.Bool("overwrite") || dry:
+		o.Mode = reports.Overwrite
+	}
+	return o
 }
 
 // checkpointOrNil avoids a typed-nil interface.

@@ -144,7 +144,7 @@ func parseReportLines(t *testing.T, path string, from int64) []reportLine {
 		if rec[0] == "file" && rec[1] == "row" {
 			continue // header
 		}
-		require.Len(t, rec, 10, "report line %q", rec)
+		require.Len(t, rec, 12, "report line %q", rec)
 		n, err := strconv.Atoi(rec[1])
 		require.NoError(t, err)
 		out = append(out, reportLine{file: rec[0], row: n, status: rec[2], reason: rec[3], dedupID: rec[7]})
