@@ -32,7 +32,8 @@ type OpenOptions struct {
 	MappingName string
 	// MappingChanged resumes a report written under another mapping (a
 	// deliberate fix): rows it shows accepted stay settled, and the new
-	// lines carry the new mapping id.
+	// lines carry the new mapping id. The changed-input check is off for
+	// that run: the row hash covers the columns the mapping reads.
 	MappingChanged bool
 	// Options.Append is ignored: Mode says it.
 	Options
@@ -205,10 +206,13 @@ func (w *Writer) resume(o OpenOptions) (*Checkpoint, error) {
 	if res.legacy {
 		return nil, fmt.Errorf("report %s %w: a resume could not tell which mapping its rows were sent under; start over with --overwrite, or name a new report with --report FILE", w.path, ErrOldReport)
 	}
-	if cp.hasMapping && o.MappingID != "" && !o.MappingChanged {
-		if was := hex16(cp.mapping); was != o.MappingID {
+	if was := hex16(cp.mapping); cp.hasMapping && o.MappingID != "" && was != o.MappingID {
+		if !o.MappingChanged {
 			return nil, &MappingError{Path: w.path, Mapping: o.MappingName, AppOnly: mappings.FingerprintAppOnly(was, o.MappingID)}
 		}
+		// The row hash covers the columns the mapping reads, which the
+		// fix may have changed: trust the statuses instead.
+		cp.trustStatus = true
 	}
 	if !w.regular {
 		return cp, nil
