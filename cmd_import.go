@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"afimport/importer"
+	"afimport/importer/s2s"
 	"afimport/importer/s2stest"
 	"afimport/mappings"
 	"afimport/readers"
@@ -69,7 +70,7 @@ func importAction(c *cli.Context) error {
 			c.String("mapping"), strings.Join(ph, "; "))
 	}
 
-	now := time.Now
+	var clock importer.Clock = importer.RealClock{}
 	if s := c.String("now"); s != "" {
 		if !dry {
 			return usageErr("--now only works with --dry-run: a live run uses the real clock")
@@ -78,7 +79,14 @@ func importAction(c *cli.Context) error {
 		if err != nil {
 			return usageErr("--now %q: want RFC 3339, e.g. 2026-11-28T00:20:00-05:00", s)
 		}
-		now = func() time.Time { return t }
+		clock = importer.FixedClock(t)
+	}
+	order := importer.OrderAuto
+	if c.IsSet("order-by-deadline") {
+		order = importer.OrderInput
+		if c.Bool("order-by-deadline") {
+			order = importer.OrderByDeadline
+		}
 	}
 	loc := m.Timezone
 	if name := c.String("app-timezone"); name != "" {
@@ -148,9 +156,9 @@ func importAction(c *cli.Context) error {
 		} else if token == "" {
 			return usageErr("no API token: set %s or use --token-file FILE (or --dry-run, or --endpoint mock)", tokenEnv)
 		}
-		client, err := importer.NewClient(importer.ClientOptions{
+		client, err := s2s.NewClient(s2s.Options{
 			Endpoint: endpoint, AppID: m.AppID, Kind: m.Endpoint, Token: token,
-			Timeout: c.Duration("timeout"), Concurrency: c.Int("concurrency"),
+			Timeout: c.Duration("timeout"), MaxInFlight: c.Int("max-in-flight"),
 			UserAgent: "afimport/" + version(), HTTP: c.String("http"),
 		})
 		if err != nil {
@@ -175,16 +183,19 @@ func importAction(c *cli.Context) error {
 		ReaderOptions:   ropts,
 		Sender:          sender,
 		DryRun:          dry,
-		Now:             now,
+		Clock:           clock,
 		AppTimezone:     loc,
 		Skew:            c.Duration("skew"),
 		Rate:            c.Float64("rate"),
 		Burst:           c.Int("burst"),
-		Concurrency:     c.Int("concurrency"),
+		MaxInFlight:     c.Int("max-in-flight"),
 		MaxRetries:      maxRetries(c.Int("max-retries")),
+		MaxRetryAfter:   c.Duration("max-retry-after"),
+		MaxThrottleWait: c.Duration("max-throttle-wait"),
+		OutageAfter:     c.Duration("outage-after"),
 		Grace:           c.Duration("grace"),
 		Preflight:       c.Bool("preflight"),
-		OrderByDeadline: c.Bool("order-by-deadline"),
+		Order:           order,
 		Shard:           shard,
 		Logger:          logger,
 		Stats:           stats,
@@ -409,24 +420,26 @@ func defaultReportPath(first string, dry bool, shard importer.Shard) string {
 func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
+	done := make(chan struct{}) // the run is over: stop listening
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
 		case s := <-ch:
 			logger.Warn("stopping: finishing requests in flight, then writing the report (signal again to quit now)", "signal", s.String())
 			cancel()
-		case <-ctx.Done():
+		case <-done:
 			return
 		}
+		// Not ctx.Done(): the first signal cancelled it.
 		select {
 		case <-ch:
 			_ = report.Sync()
 			fmt.Fprintln(os.Stderr, "afimport: quit; the report is resumable with --resume")
 			os.Exit(exitInterrupted)
-		case <-ctx.Done():
+		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
 // printNextStep tells a person what to do about rows not accepted: a
@@ -437,6 +450,9 @@ func printNextStep(w io.Writer, sum *importer.Summary, code int) {
 		return
 	}
 	undelivered := sum.Counts[importer.StatusFailed] + sum.Counts[importer.StatusNotSent]
+	if sum.Unreachable != "" {
+		fmt.Fprintln(w, "the endpoint did not answer: check the network, DNS, proxy and --endpoint, then resume")
+	}
 	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" || len(sum.FailedFiles) > 0 {
 		fmt.Fprintf(w, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
 		return

@@ -35,6 +35,16 @@ func writeMetrics(path string, sum *importer.Summary, labels prometheus.Labels, 
 	gauge("afimport_retries", "Requests sent again in the last run.", float64(sum.Retries))
 	gauge("afimport_http_429", "429 answers seen in the last run.", float64(sum.Seen429))
 	gauge("afimport_failed_files", "Inputs that could not be read in the last run.", float64(len(sum.FailedFiles)))
+	var atRisk int64
+	for _, k := range sum.DeadlineRisks {
+		atRisk += k.RowsAtRisk
+	}
+	gauge("afimport_deadline_rows_at_risk", "Rows the deadline forecast saw missing their acceptance deadline at the rate the last run measured (worst forecast per deadline, summed).", float64(atRisk))
+	unreachable := 0.0
+	if sum.Unreachable != "" {
+		unreachable = 1
+	}
+	gauge("afimport_endpoint_unreachable", "1 when the last run stopped because the endpoint gave no answer.", unreachable)
 	gauge("afimport_run_duration_seconds", "Wall time of the last run.", sum.Elapsed().Seconds())
 	gauge("afimport_last_run_timestamp_seconds", "When the last run finished (Unix time).", float64(sum.Finished.Unix()))
 	gauge("afimport_last_exit_code", "Exit code of the last run.", float64(exit))

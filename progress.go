@@ -67,6 +67,11 @@ func (p *progress) bar(stats *importer.Stats) {
 			return
 		case <-t.C:
 			s := stats.Snapshot()
+			if s.BytesTotal != total {
+				// Run learns the total (and the passes) after the bar starts.
+				total = s.BytesTotal
+				bar.ChangeMax64(total)
+			}
 			bar.Describe(describe(s, time.Since(start)))
 			if total > 0 {
 				_ = bar.Set64(s.BytesDone)
@@ -93,7 +98,7 @@ func (p *progress) logLines(stats *importer.Stats, logger *slog.Logger, every ti
 		case <-t.C:
 			s := stats.Snapshot()
 			attrs := []any{"rows", s.Done, "rows_per_s", int(float64(s.Done) / time.Since(start).Seconds()),
-				"retries", s.Retries, "http_429", s.Seen429}
+				"retries", s.Retries, "http_429", s.Seen429, "in_flight", s.InFlight}
 			for _, st := range importer.Statuses {
 				if n := s.ByStatus[st]; n > 0 {
 					attrs = append(attrs, string(st), n)
@@ -107,6 +112,9 @@ func (p *progress) logLines(stats *importer.Stats, logger *slog.Logger, every ti
 					attrs = append(attrs, "eta", (time.Duration(float64(el)/frac) - el).Round(time.Second).String())
 				}
 			}
+			if !s.NearestDeadline.IsZero() {
+				attrs = append(attrs, "deadline_in", time.Until(s.NearestDeadline).Round(time.Second).String(), "rows_at_risk", s.RowsAtRisk)
+			}
 			logger.Info("progress", attrs...)
 		}
 	}
@@ -118,6 +126,12 @@ func describe(s importer.Snapshot, el time.Duration) string {
 	for _, st := range importer.Statuses {
 		if n := s.ByStatus[st]; n > 0 {
 			fmt.Fprintf(&b, " %s %d", st, n)
+		}
+	}
+	if !s.NearestDeadline.IsZero() {
+		fmt.Fprintf(&b, " | deadline in %s", time.Until(s.NearestDeadline).Round(time.Minute))
+		if s.RowsAtRisk > 0 {
+			fmt.Fprintf(&b, " (%d at risk)", s.RowsAtRisk)
 		}
 	}
 	return b.String()

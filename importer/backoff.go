@@ -6,18 +6,15 @@ import (
 )
 
 // Backoff is exponential backoff with full jitter: the n-th retry waits a
-// uniformly random time in [0, min(Max, Base·2ⁿ)], so a pool of workers
-// that failed together does not retry together. A Retry-After from the
-// server overrides it (with up to 10% jitter added on top).
+// uniformly random time in [0, min(Max, Base·2ⁿ)], so rows that failed
+// together do not retry together. A Retry-After from the server overrides
+// it (see run.retryWait).
 type Backoff struct {
 	Base time.Duration // default 200ms
 	Max  time.Duration // default 30s
 }
 
-func (b Backoff) delay(retry int, r Response, rnd *rand.Rand) time.Duration {
-	if r.HasRetryAfter {
-		return r.RetryAfter + time.Duration(rnd.Int64N(int64(r.RetryAfter/10)+1))
-	}
+func (b Backoff) delay(retry int, rnd *rand.Rand) time.Duration {
 	base, maxd := b.Base, b.Max
 	if base <= 0 {
 		base = 200 * time.Millisecond

@@ -3,13 +3,13 @@ package importer
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"afimport/importer/s2s"
 	"afimport/importer/s2stest"
 	"afimport/mappings"
 	"afimport/readers"
@@ -26,6 +26,10 @@ func (dedupMapper) Apply(v []readers.Value) (*mappings.Payload, error) {
 	body := fmt.Sprintf(`{"user_id":{"customer_user_id":"c-%s"},"event_name":"af_purchase","customer_dedup_id":"%s"}`, id, id)
 	return &mappings.Payload{Body: []byte(body), DedupID: id}, nil
 }
+
+func (m dedupMapper) Check(v []readers.Value) (*mappings.Payload, error) { return m.Apply(v) }
+
+func (m dedupMapper) Timestamp(v []readers.Value) (int64, bool, error) { return timestampOf(m, v) }
 
 // TestDeliveryAgainstMock drives the real HTTP client against the strict
 // mock with scripted failures per dedup id, and checks every row ends
@@ -46,24 +50,19 @@ func TestDeliveryAgainstMock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := s2stest.NewServer(s2stest.Config{Token: "tok", Script: tt.script})
 			defer srv.Close()
-			client, err := NewClient(ClientOptions{Endpoint: srv.URL(), AppID: "website-www.example.com",
-				Kind: mappings.EndpointEvent, Token: "tok", Timeout: 300 * time.Millisecond, Concurrency: 8})
+			client, err := s2s.NewClient(s2s.Options{Endpoint: srv.URL(), AppID: "website-www.example.com",
+				Kind: mappings.EndpointEvent, Token: "tok", Timeout: 300 * time.Millisecond, MaxInFlight: 8})
 			require.NoError(t, err)
 			defer client.CloseIdleConnections()
 
-			var mu sync.Mutex
-			var slept []time.Duration
+			clock := &fakeClock{}
 			res := &memResults{}
 			o := baseOpts(ids(40), client, res)
 			o.Mapping = dedupMapper{}
-			o.Concurrency = 8
-			o.Sleep = func(_ context.Context, d time.Duration) error { // the injected clock
-				mu.Lock()
-				slept = append(slept, d)
-				mu.Unlock()
-				return nil
-			}
+			o.MaxInFlight = 8
+			o.Clock = clock
 			sum, err := Run(context.Background(), o)
+			slept := clock.sleeps()
 			require.NoError(t, err)
 			require.EqualValues(t, 40, sum.Counts[StatusAccepted], "%v", sum.Reasons)
 			for _, r := range res.all {
@@ -87,12 +86,12 @@ func TestDeliveryAgainstMock(t *testing.T) {
 func TestAbortAgainstMock(t *testing.T) {
 	srv := s2stest.NewServer(s2stest.Config{Token: "right"})
 	defer srv.Close()
-	client, err := NewClient(ClientOptions{Endpoint: srv.URL(), AppID: "a", Kind: mappings.EndpointEvent, Token: "wrong-s3cret", Concurrency: 4})
+	client, err := s2s.NewClient(s2s.Options{Endpoint: srv.URL(), AppID: "a", Kind: mappings.EndpointEvent, Token: "wrong-s3cret", MaxInFlight: 4})
 	require.NoError(t, err)
 	res := &memResults{}
 	o := baseOpts(ids(1000), client, res)
 	o.Mapping = dedupMapper{}
-	o.Concurrency = 4
+	o.MaxInFlight = 4
 	sum, err := Run(context.Background(), o)
 	require.NoError(t, err)
 	assert.NotEmpty(t, sum.Aborted)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"afimport/importer"
+	"afimport/importer/s2s"
 	"afimport/importer/s2stest"
 	"afimport/internal/benchdata"
 	"afimport/mappings"
@@ -68,7 +69,7 @@ func BenchmarkPipeline(b *testing.B) {
 					defer srv.Close()
 					endpoint = srv.URL()
 				}
-				c, err := importer.NewClient(importer.ClientOptions{Endpoint: endpoint, AppID: m.AppID, Token: "t", Concurrency: 64})
+				c, err := s2s.NewClient(s2s.Options{Endpoint: endpoint, AppID: m.AppID, Token: "t", MaxInFlight: 64})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -88,7 +89,7 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 				sum, err := importer.Run(context.Background(), importer.Options{
 					Mapping: m, Inputs: []string{input}, Sender: sender, Results: w, DryRun: mode == "dry",
-					Concurrency: 64, AppTimezone: time.UTC,
+					MaxInFlight: 64, AppTimezone: time.UTC,
 				})
 				if err != nil {
 					b.Fatal(err)
@@ -125,31 +126,26 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkSend is the send stage alone: one payload POSTed by 64
-// goroutines to the in-process mock, through afimport's HTTP/1.1 client
-// (http=auto) and through net/http (http=2). The mock's CPU is in the
-// same process, so compare the two, not the absolute figures.
+// goroutines to the in-process mock through the s2s client (net/http,
+// HTTP/1.1 over plain http). The mock's CPU is in the same process.
 func BenchmarkSend(b *testing.B) {
 	srv := s2stest.NewServer(s2stest.Config{Token: "t"})
 	defer srv.Close()
 	body := []byte(`{"user_id":{"customer_user_id":"cus_1"},"event_name":"af_subscription_renewal","event_revenue":9.99,"event_revenue_currency":"USD","customer_dedup_id":"rn-1"}`)
-	for _, http := range []string{"auto", "2"} {
-		b.Run("http="+http, func(b *testing.B) {
-			c, err := importer.NewClient(importer.ClientOptions{Endpoint: srv.URL(), AppID: "website-www.example.com",
-				Kind: mappings.EndpointEvent, Token: "t", Concurrency: 64, HTTP: http})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.CloseIdleConnections()
-			b.ReportAllocs()
-			b.SetParallelism(32) // 64 goroutines on 2 cores
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if r := c.Send(context.Background(), body); r.Status != 202 {
-						b.Errorf("status %d: %v %s", r.Status, r.Err, r.Message)
-						return
-					}
-				}
-			})
-		})
+	c, err := s2s.NewClient(s2s.Options{Endpoint: srv.URL(), AppID: "website-www.example.com",
+		Kind: mappings.EndpointEvent, Token: "t", MaxInFlight: 64})
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer c.CloseIdleConnections()
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := c.Send(context.Background(), "", body); r.Status != 202 {
+				b.Errorf("status %d: %v %s", r.Status, r.Err, r.Message)
+				return
+			}
+		}
+	})
 }

@@ -79,7 +79,7 @@ func (p *plan) belongs(pass int, finalDeadline, sendDeadline time.Time, send boo
 }
 
 func (r *run) canPreflight() bool {
-	if r.opts.DryRun || !(r.opts.Preflight || r.opts.OrderByDeadline) {
+	if r.opts.DryRun || !(r.opts.Preflight || r.opts.Order == OrderByDeadline) {
 		return false
 	}
 	for _, in := range r.opts.Inputs {
@@ -109,8 +109,7 @@ func (r *run) preflight(ctx context.Context) *plan {
 	// Without a report to compare against, shards to pick, or passes to
 	// plan, the warning needs only when rows expire: evaluating just the
 	// timestamp costs a tenth of mapping the whole row.
-	ts, estimate := r.m.(timestamper)
-	estimate = estimate && r.opts.Checkpoint == nil && r.opts.Shard.Count <= 1 && !r.opts.OrderByDeadline
+	estimate := r.opts.Checkpoint == nil && r.opts.Shard.Count <= 1 && r.opts.Order != OrderByDeadline
 	total.estimate = estimate
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -121,7 +120,7 @@ func (r *run) preflight(ctx context.Context) *plan {
 			local := newPlan()
 			for rows := range rowsCh {
 				if estimate {
-					r.estimateRows(ts, rows, local)
+					r.estimateRows(rows, local)
 					continue
 				}
 				for i := range rows {
@@ -148,21 +147,15 @@ func (r *run) preflight(ctx context.Context) *plan {
 	return total
 }
 
-// timestamper is a Mapper that can evaluate a row's timestamp alone
-// (*mappings.Mapping.Timestamp).
-type timestamper interface {
-	Timestamp(values []readers.Value) (ms int64, timed bool, err error)
-}
-
 // estimateRows counts into p the rows that, by their timestamp alone,
 // would be sent.
-func (r *run) estimateRows(ts timestamper, rows []readers.Row, p *plan) {
-	now := r.now()
+func (r *run) estimateRows(rows []readers.Row, p *plan) {
+	now := r.clock.Now()
 	for i := range rows {
 		if rows[i].Err != nil {
 			continue
 		}
-		ms, timed, err := ts.Timestamp(rows[i].Values)
+		ms, timed, err := r.opts.Mapping.Timestamp(rows[i].Values)
 		switch {
 		case err != nil:
 		case !timed:
@@ -182,13 +175,13 @@ func (r *run) warnDeadlines(p *plan) {
 		return
 	}
 	p.order()
-	now := r.now()
+	now := r.clock.Now()
 	at := func(rows int64) time.Time {
 		return now.Add(time.Duration(float64(rows) / r.opts.Rate * float64(time.Second)))
 	}
 	first := p.deadlines[0]
 	var w string
-	if r.opts.OrderByDeadline && !r.opts.DryRun {
+	if r.passes != nil && !r.opts.DryRun {
 		var cum int64
 		for _, d := range p.deadlines {
 			n := p.counts[d.UnixMilli()]
@@ -212,4 +205,32 @@ func (r *run) warnDeadlines(p *plan) {
 		r.summary.Warnings = append(r.summary.Warnings, w)
 		r.log.Warn(w)
 	}
+}
+
+// orderSaves reports whether sending the nearest deadline first would save
+// rows that input order loses, assuming the run reaches only half of
+// --rate (the rate is a ceiling: the API or the network may allow less,
+// and the forecast during the run cannot reorder a pass already under way).
+func (r *run) orderSaves(p *plan) bool {
+	if len(p.deadlines) < 2 || r.opts.DryRun {
+		return false
+	}
+	rate := r.opts.Rate / 2
+	if rate <= 0 {
+		return false
+	}
+	p.order()
+	now := r.clock.Now()
+	sum := func(byDeadline bool) (n int64) {
+		for _, k := range atRisk(now, rate, p.deadlines, p.counts, byDeadline) {
+			n += k.RowsAtRisk
+		}
+		return n
+	}
+	if mixed, ordered := sum(false), sum(true); ordered < mixed {
+		r.log.Info("sending the nearest deadline first: in input order rows would miss their deadline",
+			"deadlines", len(p.deadlines), "rows_at_risk_in_input_order", mixed, "rows_at_risk_by_deadline", ordered)
+		return true
+	}
+	return false
 }

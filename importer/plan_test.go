@@ -32,7 +32,7 @@ func TestOrderByDeadline(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var order []string
-	s := SenderFunc(func(_ context.Context, b []byte) Response {
+	s := SenderFunc(func(_ context.Context, _ string, b []byte) Response {
 		mu.Lock()
 		order = append(order, string(b))
 		mu.Unlock()
@@ -40,9 +40,9 @@ func TestOrderByDeadline(t *testing.T) {
 	})
 	res := &memResults{}
 	o := baseOpts(rows, s, res)
-	o.Now = func() time.Time { return now }
-	o.OrderByDeadline = true
-	o.Concurrency = 1
+	o.Clock = &fakeClock{now: func() time.Time { return now }}
+	o.Order = OrderByDeadline
+	o.MaxInFlight = 1
 	sum, err := Run(context.Background(), o)
 	require.NoError(t, err)
 	assert.Len(t, res.byRow(), 60, "every row exactly once across passes")
@@ -77,7 +77,7 @@ func TestPreflightWarnsWhenRunOutlastsDeadline(t *testing.T) {
 	}
 	res := &memResults{}
 	o := baseOpts(rows, SenderFunc(accept), res)
-	o.Now = func() time.Time { return now }
+	o.Clock = &fakeClock{now: func() time.Time { return now }}
 	// A dry run computes the warning from its own counts.
 	o.DryRun, o.Rate = true, 10
 	sum, err := Run(context.Background(), o)
@@ -89,8 +89,8 @@ func TestPreflightWarnsWhenRunOutlastsDeadline(t *testing.T) {
 	// A live run warns before sending: the warning exists even though
 	// the sender fails the run at once.
 	res = &memResults{}
-	o = baseOpts(rows, SenderFunc(func(context.Context, []byte) Response { return Response{Status: 401} }), res)
-	o.Now = func() time.Time { return now }
+	o = baseOpts(rows, SenderFunc(func(context.Context, string, []byte) Response { return Response{Status: 401} }), res)
+	o.Clock = &fakeClock{now: func() time.Time { return now }}
 	o.Preflight, o.Rate, o.Burst = true, 10, 10
 	sum, err = Run(context.Background(), o)
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestPreflightWarnsWhenRunOutlastsDeadline(t *testing.T) {
 
 func TestPreflightRefusesChangedInputBeforeSending(t *testing.T) {
 	var sent int
-	s := SenderFunc(func(context.Context, []byte) Response { sent++; return Response{Status: 202} })
+	s := SenderFunc(func(context.Context, string, []byte) Response { sent++; return Response{Status: 202} })
 	res := &memResults{}
 	rows := ids(50)
 	o := baseOpts(rows, s, res)
@@ -141,20 +141,24 @@ func TestPreflightEstimate(t *testing.T) {
 	}
 	rows = append(rows, []string{"u-untimed", ""})
 	var sent atomic.Int64
-	fail := SenderFunc(func(context.Context, []byte) Response { sent.Add(1); return Response{Status: 401} })
+	fail := SenderFunc(func(context.Context, string, []byte) Response { sent.Add(1); return Response{Status: 401} })
 
 	for _, tt := range []struct {
 		name   string
 		mapper Mapper
+		resume bool
 		want   string
 	}{
-		{"timestamps only", timedMapper{}, "up to 201 sendable rows"},
-		{"whole rows", fakeMapper{}, "the 151 sendable rows"},
+		{"timestamps only", timedMapper{}, false, "up to 201 sendable rows"},
+		{"whole rows on resume", timedMapper{}, true, "the 151 sendable rows"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := baseOpts(rows, fail, &memResults{})
 			o.Mapping = tt.mapper
-			o.Now = func() time.Time { return now }
+			if tt.resume {
+				o.Checkpoint = mapCheckpoint{}
+			}
+			o.Clock = &fakeClock{now: func() time.Time { return now }}
 			o.Preflight, o.Rate, o.Burst = true, 10, 10
 			sum, err := Run(context.Background(), o)
 			require.NoError(t, err)

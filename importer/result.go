@@ -40,4 +40,8 @@ type Result struct {
 // goroutine.
 type ResultWriter interface {
 	Write(*Result) error
+	// Flush hands what Write buffered to the OS; Run calls it whenever no
+	// more results are queued, so a killed process loses only the answers
+	// still in flight.
+	Flush() error
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"runtime"
 	"sort"
@@ -27,10 +26,18 @@ type Checkpoint interface {
 }
 
 // Mapper turns one row's projected values into a payload; *mappings.Mapping
-// is the real one. Apply must be safe for concurrent use.
+// is the real one. Its methods must be safe for concurrent use.
 type Mapper interface {
+	// Columns are the source columns, in the order of values.
 	Columns() []string
+	// Apply maps and validates a row and builds its body.
 	Apply(values []readers.Value) (*mappings.Payload, error)
+	// Check is Apply without building the body (dry runs, the preflight):
+	// the same verdict, the same error.
+	Check(values []readers.Value) (*mappings.Payload, error)
+	// Timestamp evaluates the row's timestamp alone (the preflight's cheap
+	// estimate); timed is false when the mapping maps none.
+	Timestamp(values []readers.Value) (ms int64, timed bool, err error)
 }
 
 var _ Mapper = (*mappings.Mapping)(nil)
@@ -51,21 +58,37 @@ type Options struct {
 	Results ResultWriter
 	DryRun  bool
 
-	// Now is the clock for the acceptance window (default time.Now).
-	Now func() time.Time
-	// Sleep waits between retries (default: a timer that honours ctx).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock is the run's time: the acceptance window, the rate limiter,
+	// retry waits and the deadline forecast (default RealClock).
+	Clock Clock
 	// AppTimezone is the app's timezone for the acceptance window
 	// (default UTC).
 	AppTimezone *time.Location
 	// Skew is how far in the future a timestamp may be (default 5m).
 	Skew time.Duration
 
-	Rate        float64 // requests/s shared by all workers; 0 = unlimited
-	Burst       int     // token bucket size (default 1)
-	Concurrency int     // requests in flight (default 16)
-	MaxRetries  int     // retries after the first attempt (default 5; <0 = none)
-	Backoff     Backoff
+	// Rate is the requests/s shared by every request, retries included
+	// (0 = unlimited); Burst the token bucket's size (default 1). Sending
+	// is open-loop: requests start at Rate whatever the round trip, and as
+	// many are in flight as the latency needs (Little's law), up to
+	// MaxInFlight (default 1000).
+	Rate        float64
+	Burst       int
+	MaxInFlight int
+	// MaxRetries bounds the retries of a row after 5xx, 408 and answers
+	// that never came (default 5; <0 = none). 429s are not counted: a
+	// throttled row waits for capacity until its deadline, or for at most
+	// MaxThrottleWait (default 10m) when it has no timestamp.
+	MaxRetries      int
+	MaxThrottleWait time.Duration
+	Backoff         Backoff
+	// MaxRetryAfter caps the wait a Retry-After header asks for
+	// (default 60s); a row whose deadline comes first is reported late.
+	MaxRetryAfter time.Duration
+	// OutageAfter is how long the endpoint may give no answer at all (at
+	// least 20 attempts in a row, across rows) before the run stops
+	// sending and reports the rest not_sent (default 30s).
+	OutageAfter time.Duration
 	// Grace bounds how long in-flight requests may finish after ctx is
 	// cancelled (default 10s).
 	Grace time.Duration
@@ -79,17 +102,29 @@ type Options struct {
 
 	// Preflight reads the inputs once before sending (files only, not
 	// standard input) to count the sendable rows per deadline, refuse a
-	// changed input before anything is sent, and warn when the run would
-	// outlast a deadline at Rate.
+	// changed input before anything is sent, and forecast the deadlines.
 	Preflight bool
-	// OrderByDeadline sends rows with the nearest deadline first (one
-	// pass over the inputs per deadline); implies Preflight.
-	OrderByDeadline bool
+	// Order says in which order rows are sent: OrderAuto (the default)
+	// sends the nearest deadline first when the preflight forecasts that
+	// input order would miss a deadline that ordering can save.
+	Order Order
+	// ForecastEvery is how often the deadline forecast is recomputed from
+	// the measured rate (default 5s).
+	ForecastEvery time.Duration
 
 	Checkpoint Checkpoint
 	Logger     *slog.Logger
 	Stats      *Stats
 }
+
+// Order is the order rows are sent in.
+type Order uint8
+
+const (
+	OrderAuto       Order = iota // by deadline when that saves rows, else input order
+	OrderInput                   // input order, one pass
+	OrderByDeadline              // nearest deadline first (one pass over the inputs per deadline)
+)
 
 // ErrInputChanged means --resume found a row whose content differs from the
 // row the report describes at the same position.
@@ -148,25 +183,42 @@ func (p *Prepared) Close() {
 	}
 }
 
+// stopKind is why sending stopped before the inputs ran out.
+type stopKind uint8
+
+const (
+	stopNone        stopKind = iota
+	stopAborted              // the API refused the token or app (401/403)
+	stopUnreachable          // the endpoint gave no answer for OutageAfter
+	stopFatal                // the run itself failed (the report could not be written)
+)
+
+type stopInfo struct {
+	kind  stopKind
+	cause string
+}
+
 type run struct {
 	opts    Options
-	m       Mapper
 	loc     *time.Location
-	now     func() time.Time
+	clock   Clock
 	stats   *Stats
 	log     *slog.Logger
 	pacer   *pacer
+	breaker *breaker
+	fc      *forecaster
 	summary Summary
 
-	first     readers.Reader // opened eagerly so a config mistake sends nothing
-	firstErr  error
-	stopOnce  sync.Once
-	stopCause atomic.Value // string: why sending stopped
-	aborted   atomic.Bool
-	stop      context.CancelFunc
-	stopCtx   context.Context
-	fatal     error
-	fatalMu   sync.Mutex
+	first    readers.Reader // opened eagerly so a config mistake sends nothing
+	firstErr error
+
+	// Sending stops once (halt); stopCtx is cancelled then, and on ctx.
+	stopOnce sync.Once
+	stopped  atomic.Pointer[stopInfo] // set once, before stop()
+	stop     context.CancelFunc
+	stopCtx  context.Context
+	fatal    error
+	fatalMu  sync.Mutex
 
 	// passes orders sending by deadline (nil: one pass in input order).
 	passes *plan
@@ -179,9 +231,10 @@ type run struct {
 	warned400 bool
 	bytesBase int64 // progress bytes of earlier passes
 
-	inflight *tally       // jobs sent to workers and not final yet (this pass)
-	parked   atomic.Int64 // jobs waiting out a retry backoff
-	dryPlan  *plan        // a dry run's sendable rows per deadline, for the warning
+	inflight *tally        // jobs handed to the sender and not final yet (this pass)
+	tickets  chan struct{} // bounds those jobs: in flight plus waiting to retry
+	dryPlan  *plan         // a dry run's sendable rows per deadline, for the warning
+	seed     uint64        // of the retry jitter
 }
 
 func newRun(o Options) (*run, error) {
@@ -191,11 +244,8 @@ func newRun(o Options) (*run, error) {
 	if !o.DryRun && o.Sender == nil {
 		return nil, errors.New("importer: Sender is required unless DryRun")
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+	if o.Clock == nil {
+		o.Clock = RealClock{}
 	}
 	if o.Open == nil {
 		o.Open = readers.Open
@@ -203,16 +253,28 @@ func newRun(o Options) (*run, error) {
 	if o.Skew == 0 {
 		o.Skew = 5 * time.Minute
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 16
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 1000
 	}
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 5
 	} else if o.MaxRetries < 0 {
 		o.MaxRetries = 0
 	}
+	if o.MaxThrottleWait <= 0 {
+		o.MaxThrottleWait = 10 * time.Minute
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = 60 * time.Second
+	}
+	if o.OutageAfter <= 0 {
+		o.OutageAfter = 30 * time.Second
+	}
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.ForecastEvery <= 0 {
+		o.ForecastEvery = 5 * time.Second
 	}
 	if o.MapWorkers <= 0 {
 		o.MapWorkers = runtime.GOMAXPROCS(0)
@@ -228,21 +290,17 @@ func newRun(o Options) (*run, error) {
 		loc = time.UTC
 	}
 	o.ReaderOptions.Columns = o.Mapping.Columns()
-	r := &run{opts: o, m: o.Mapping, loc: loc, now: o.Now, stats: o.Stats, log: o.Logger,
-		pacer: newPacer(o.Rate, o.Burst, time.Now)}
+	r := &run{opts: o, loc: loc, clock: o.Clock, stats: o.Stats, log: o.Logger,
+		pacer: newPacer(o.Rate, o.Burst, o.Clock), breaker: newBreaker(o.Clock, o.OutageAfter)}
 	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}}
 	r.reasons = map[string]int64{}
 	r.dryPlan = newPlan()
-	var total int64
-	for _, in := range o.Inputs {
-		if fi, err := os.Stat(in); in != "-" && err == nil {
-			total += fi.Size()
-		} else {
-			total = -1
-			break
-		}
-	}
-	r.stats.bytesTotal.Store(total)
+	r.seed = rand.Uint64()
+	// Jobs not final are bounded so that memory stays flat when the API
+	// makes rows wait (429s with Retry-After, an outage): then reading
+	// waits too.
+	r.tickets = make(chan struct{}, 2*o.MaxInFlight)
+	r.stats.bytesTotal.Store(inputBytes(o.Inputs))
 	first, err := o.Open(o.Inputs[0], o.ReaderOptions)
 	if err != nil {
 		// The first input's header does not fit the mapping, or cannot be
@@ -259,6 +317,19 @@ func newRun(o Options) (*run, error) {
 	return r, nil
 }
 
+// inputBytes is the inputs' total size, -1 when unknown (standard input).
+func inputBytes(inputs []string) int64 {
+	var total int64
+	for _, in := range inputs {
+		fi, err := os.Stat(in)
+		if in == "-" || err != nil {
+			return -1
+		}
+		total += fi.Size()
+	}
+	return total
+}
+
 // batch sizes trade channel overhead against latency.
 const rowBatch = 64
 
@@ -266,20 +337,12 @@ const rowBatch = 64
 type outcome struct {
 	Result
 	deadline time.Time // zero when the row has no timestamp
-}
-
-type sendJob struct {
-	res      Result
-	body     []byte
-	deadline time.Time
-	// attempt and last carry a retried job's state while it is parked.
-	attempt int
-	last    Response
+	queued   bool      // it went through the send queue (the forecast counts it)
 }
 
 func (r *run) run(ctx context.Context) (*Summary, error) {
 	r.summary.Started = time.Now()
-	r.summary.Now = r.now()
+	r.summary.Now = r.clock.Now()
 	r.stopCtx, r.stop = context.WithCancel(ctx)
 	defer r.stop()
 	// In-flight requests outlive ctx by at most Grace, so that a signal
@@ -300,12 +363,18 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 		}
 	}()
 
+	var p *plan
 	if r.canPreflight() {
-		plan := r.preflight(ctx)
-		r.warnDeadlines(plan)
-		if r.opts.OrderByDeadline && !r.opts.DryRun {
-			r.passes = plan.order()
+		p = r.preflight(ctx)
+		r.warnDeadlines(p)
+		if r.opts.Order == OrderByDeadline || (r.opts.Order == OrderAuto && r.orderSaves(p)) {
+			r.passes = p.order()
 		}
+	}
+	if !r.opts.DryRun {
+		r.fc = newForecaster(r, p)
+		stopFc := r.fc.start()
+		defer stopFc()
 	}
 	npass := 1
 	if r.passes != nil {
@@ -330,21 +399,32 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 	if r.opts.DryRun {
 		r.warnDeadlines(r.dryPlan)
 	}
+	if r.fc != nil {
+		r.fc.final(&r.summary)
+	}
 	r.summary.Reasons = topReasons(r.reasons, 10)
 	r.summary.Finished = time.Now()
 	r.summary.Retries = r.stats.retries.Load()
 	r.summary.Seen429 = r.stats.seen429.Load()
-	if r.aborted.Load() {
-		r.summary.Aborted, _ = r.stopCause.Load().(string)
+	if st := r.stopped.Load(); st != nil {
+		switch st.kind {
+		case stopAborted:
+			r.summary.Aborted = st.cause
+		case stopUnreachable:
+			r.summary.Unreachable = st.cause
+		}
 	}
 	return &r.summary, r.fatalErr()
 }
 
-// pipeline reads every input once: producer -> mappers -> senders ->
-// collector, with bounded channels so a slow API slows the reader.
+// pipeline reads every input once: producer -> mappers -> dispatcher ->
+// one goroutine per attempt -> collector, with bounded channels and a
+// bounded number of jobs not final, so a slow API slows the reader.
 func (r *run) pipeline(ctx, sendCtx context.Context) {
 	rowsCh := make(chan []readers.Row, 4)
-	sendCh := make(chan sendJob, r.opts.Concurrency)
+	// Every job in the queue holds a ticket, so the queue never blocks a
+	// job coming back from a retry wait.
+	sendCh := make(chan *sendJob, cap(r.tickets))
 	r.inflight = newTally()
 	outCh := make(chan []outcome, 64)
 
@@ -364,24 +444,22 @@ func (r *run) pipeline(ctx, sendCtx context.Context) {
 			r.mapRows(rowsCh, sendCh, outCh)
 		}()
 	}
-	var senders sync.WaitGroup
+	var sender sync.WaitGroup
 	if !r.opts.DryRun {
-		for w := range r.opts.Concurrency {
-			senders.Add(1)
-			go func() {
-				defer senders.Done()
-				r.sendLoop(sendCtx, uint64(w), sendCh, outCh)
-			}()
-		}
+		sender.Add(1)
+		go func() {
+			defer sender.Done()
+			r.dispatch(sendCtx, sendCh, outCh)
+		}()
 	}
 	go func() {
 		mappers.Wait()
-		// Parked retries are re-queued on sendCh: close it only when no
-		// job is in flight or parked.
+		// Jobs waiting to retry come back on sendCh: close it only when
+		// no job is in flight or waiting.
 		r.inflight.close()
 		<-r.inflight.zero
 		close(sendCh)
-		senders.Wait()
+		sender.Wait()
 		close(outCh)
 	}()
 
@@ -389,12 +467,12 @@ func (r *run) pipeline(ctx, sendCtx context.Context) {
 	producers.Wait()
 }
 
-// halt stops all sending; cause is reported on rows not sent.
-func (r *run) halt(cause string, abort bool) {
+// halt stops all sending; cause is reported on the rows not sent.
+func (r *run) halt(kind stopKind, cause string) {
 	r.stopOnce.Do(func() {
-		r.stopCause.Store(cause)
-		if abort {
-			r.aborted.Store(true)
+		r.stopped.Store(&stopInfo{kind, cause})
+		if kind == stopUnreachable {
+			r.log.Error("stopping: " + cause)
 		}
 		r.stop()
 	})
@@ -406,7 +484,7 @@ func (r *run) setFatal(err error) {
 		r.fatal = err
 	}
 	r.fatalMu.Unlock()
-	r.halt(err.Error(), false)
+	r.halt(stopFatal, err.Error())
 }
 
 func (r *run) fatalErr() error {
@@ -462,15 +540,14 @@ func (r *run) produce(ctx context.Context, out chan<- []readers.Row) {
 					d, _ := prog.Progress()
 					r.stats.bytesDone.Store(doneBefore + d)
 				}
-				select {
-				case out <- batch:
-				case <-ctx.Done():
-				}
+				// Never dropped, even when cancelled: these rows were read
+				// and counted, so each gets its line (the mappers keep
+				// consuming until the channel closes).
+				out <- batch
 				batch = make([]readers.Row, 0, rowBatch)
 			}
 		}
 		if len(batch) > 0 {
-			// Rows already read are reported even when interrupted.
 			out <- batch
 		}
 		if prog != nil {
@@ -534,7 +611,7 @@ func (r *run) fileFailed(path string, err error) {
 }
 
 // mapRows turns rows into final outcomes or send jobs.
-func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan<- []outcome) {
+func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- *sendJob, outCh chan<- []outcome) {
 	for rows := range in {
 		outs := make([]outcome, 0, len(rows))
 		for i := range rows {
@@ -549,12 +626,11 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 				outs = append(outs, o)
 				continue
 			}
-			if r.stopCtx.Err() != nil {
-				outs = append(outs, r.notSent(job.res, 0))
+			if !r.admit() {
+				outs = append(outs, r.notSent(job))
 				continue
 			}
-			r.inflight.add()
-			sendCh <- job
+			sendCh <- &job
 		}
 		if len(outs) > 0 {
 			outCh <- outs
@@ -562,10 +638,19 @@ func (r *run) mapRows(in <-chan []readers.Row, sendCh chan<- sendJob, outCh chan
 	}
 }
 
-// checker is a Mapper that can validate a row without building its body
-// (*mappings.Mapping.Check).
-type checker interface {
-	Check(values []readers.Value) (*mappings.Payload, error)
+// admit takes a ticket for a new job; false when sending has stopped.
+func (r *run) admit() bool {
+	select {
+	case r.tickets <- struct{}{}:
+	case <-r.stopCtx.Done():
+		return false
+	}
+	if r.stopCtx.Err() != nil {
+		<-r.tickets
+		return false
+	}
+	r.inflight.add()
+	return true
 }
 
 // mapRow decides one row: a final outcome, or a job to send. A row of
@@ -597,10 +682,10 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	var p *mappings.Payload
 	var err error
-	if c, ok := r.m.(checker); ok && !body {
-		p, err = c.Check(row.Values)
+	if body {
+		p, err = r.opts.Mapping.Apply(row.Values)
 	} else {
-		p, err = r.m.Apply(row.Values)
+		p, err = r.opts.Mapping.Check(row.Values)
 	}
 	if r.opts.Shard.Count > 1 {
 		id := ""
@@ -619,7 +704,7 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	var deadline time.Time
 	if p.HasTimestamp {
 		t := time.UnixMilli(p.Timestamp)
-		now := r.now()
+		now := r.clock.Now()
 		v, d := window.Check(t, now, r.loc, r.opts.Skew)
 		deadline = d
 		switch v {
@@ -636,122 +721,6 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 		return outcome{Result: res, deadline: deadline}, sendJob{}, false
 	}
 	return outcome{}, sendJob{res: res, body: p.Body, deadline: deadline}, true
-}
-
-func (r *run) notSent(res Result, attempts int) outcome {
-	cause, _ := r.stopCause.Load().(string)
-	if cause == "" {
-		cause = "interrupted"
-	}
-	res.Status = StatusNotSent
-	res.Attempts = max(res.Attempts, attempts)
-	if attempts > 0 {
-		res.Reason = fmt.Sprintf("not sent: %s (after %d attempts)", cause, attempts)
-	} else {
-		res.Reason = "not sent: " + cause
-	}
-	return outcome{Result: res}
-}
-
-// sendLoop is one worker: it sends jobs through the shared pacer, retrying
-// as classify says, until sendCh closes.
-func (r *run) sendLoop(sendCtx context.Context, seed uint64, in chan sendJob, outCh chan<- []outcome) {
-	rnd := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
-	for job := range in {
-		o, parked := r.send(sendCtx, job, rnd, in)
-		if parked {
-			continue
-		}
-		outCh <- []outcome{o}
-		r.inflight.done()
-	}
-}
-
-// maxParkedPerWorker bounds the retries waiting out their backoff off a
-// worker; beyond it a worker waits in place, which slows the reader.
-const maxParkedPerWorker = 4
-
-// park re-queues job on sendCh after d, so that a worker is free to send
-// other rows meanwhile; false when too many jobs are parked already.
-func (r *run) park(job sendJob, d time.Duration, sendCh chan<- sendJob) bool {
-	if r.parked.Add(1) > int64(maxParkedPerWorker*r.opts.Concurrency) {
-		r.parked.Add(-1)
-		return false
-	}
-	go func() {
-		_ = r.opts.Sleep(r.stopCtx, d) // on a stop the job comes back as not_sent
-		r.parked.Add(-1)
-		sendCh <- job
-	}()
-	return true
-}
-
-// send runs attempts for job until it is final (its outcome), or parks it
-// for a retry (parked true: the job comes back on sendCh later).
-func (r *run) send(sendCtx context.Context, job sendJob, rnd *rand.Rand, sendCh chan<- sendJob) (outcome, bool) {
-	res, last := job.res, job.last
-	for attempt := job.attempt; ; attempt++ {
-		if r.stopCtx.Err() != nil {
-			return r.notSentAfter(res, last), false
-		}
-		if !job.deadline.IsZero() {
-			if now := r.now(); now.After(job.deadline) {
-				res.Status = StatusLate
-				res.Reason = window.Reason(window.Late, job.deadline, now, job.deadline, r.loc, r.opts.Skew)
-				return outcome{Result: res, deadline: job.deadline}, false
-			}
-		}
-		if err := r.pacer.Wait(r.stopCtx); err != nil {
-			return r.notSentAfter(res, last), false
-		}
-		start := time.Now()
-		last = r.opts.Sender.Send(sendCtx, job.body)
-		res.Attempts++
-		res.LatencyMS = time.Since(start).Milliseconds()
-		res.HTTPStatus = last.Status
-		r.pacer.Answered(last.Status == http.StatusTooManyRequests)
-		switch classify(last) {
-		case vAccepted:
-			res.Status, res.MessageID, res.Reason = StatusAccepted, last.MessageID, ""
-			return outcome{Result: res, deadline: job.deadline}, false
-		case vRejected:
-			res.Status, res.Reason = StatusRejected, answerReason(last)
-			return outcome{Result: res, deadline: job.deadline}, false
-		case vAbort:
-			cause := fmt.Sprintf("the API answered %d (%s): the token or app id is wrong, or the app is blocked", last.Status, statusText(last))
-			r.halt(cause, true)
-			res.Status, res.Reason = StatusFailed, answerReason(last)
-			return outcome{Result: res, deadline: job.deadline}, false
-		}
-		if last.Status == http.StatusTooManyRequests {
-			r.stats.seen429.Add(1)
-		}
-		if attempt >= r.opts.MaxRetries {
-			res.Status = StatusFailed
-			res.Reason = fmt.Sprintf("retries exhausted after %d attempts: %s", res.Attempts, answerReason(last))
-			return outcome{Result: res, deadline: job.deadline}, false
-		}
-		if sendCtx.Err() != nil {
-			return r.notSentAfter(res, last), false
-		}
-		r.stats.retries.Add(1)
-		d := r.opts.Backoff.delay(attempt, last, rnd)
-		job.res, job.last, job.attempt = res, last, attempt+1
-		if r.park(job, d, sendCh) {
-			return outcome{}, true
-		}
-		if err := r.opts.Sleep(r.stopCtx, d); err != nil {
-			return r.notSentAfter(res, last), false
-		}
-	}
-}
-
-func (r *run) notSentAfter(res Result, last Response) outcome {
-	o := r.notSent(res, res.Attempts)
-	if res.Attempts > 0 {
-		o.Reason += "; last: " + answerReason(last)
-	}
-	return o
 }
 
 // collect is the single writer of results and of the summary.
@@ -784,6 +753,9 @@ func (r *run) collect(in <-chan []outcome) {
 			} else if o.Status != StatusRejected {
 				r.run400 = 0
 			}
+			if o.queued && r.fc != nil {
+				r.fc.settle(o)
+			}
 			if stillSendable(o) {
 				if r.summary.EarliestDeadline.IsZero() || o.deadline.Before(r.summary.EarliestDeadline) {
 					r.summary.EarliestDeadline = o.deadline
@@ -803,16 +775,13 @@ func (r *run) collect(in <-chan []outcome) {
 		// killed process then loses only the answers still in flight, so
 		// a resume re-sends no row the API had accepted before that. Under
 		// load the queue is rarely empty and writes stay batched.
-		if fl, ok := r.opts.Results.(flusher); ok && len(in) == 0 {
-			if err := fl.Flush(); err != nil {
+		if len(in) == 0 {
+			if err := r.opts.Results.Flush(); err != nil {
 				r.setFatal(fmt.Errorf("write report: %w", err))
 			}
 		}
 	}
 }
-
-// flusher is a ResultWriter that buffers (reports.Writer does).
-type flusher interface{ Flush() error }
 
 // stillSendable: a row that is (dry run) or could still be (not sent,
 // failed) delivered, whose deadline therefore matters.
@@ -924,18 +893,4 @@ func hex16(h uint64) string {
 		h >>= 4
 	}
 	return string(b[:])
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

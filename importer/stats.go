@@ -1,6 +1,9 @@
 package importer
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats are live counters a progress display may read while Run works.
 // The zero value is ready to use.
@@ -12,6 +15,11 @@ type Stats struct {
 	seen429    atomic.Int64
 	bytesDone  atomic.Int64
 	bytesTotal atomic.Int64
+
+	inFlight        atomic.Int64
+	latencyEWMA     atomic.Int64 // ns, exponentially weighted mean round trip
+	nearestDeadline atomic.Int64 // Unix ms of the nearest deadline with rows left, 0 if none known
+	rowsAtRisk      atomic.Int64 // rows the last forecast saw missing their deadline
 }
 
 const numStatuses = 9
@@ -30,6 +38,12 @@ type Snapshot struct {
 	Seen429    int64
 	BytesDone  int64 // input bytes consumed, when the readers can tell
 	BytesTotal int64 // total input bytes, -1 when unknown (stdin)
+	InFlight   int64 // requests on the wire now
+	// NearestDeadline is the nearest acceptance deadline that rows still
+	// wait for (zero when none is known); RowsAtRisk how many rows the last
+	// deadline forecast saw missing theirs.
+	NearestDeadline time.Time
+	RowsAtRisk      int64
 }
 
 // Snapshot reads the counters.
@@ -38,7 +52,11 @@ func (s *Stats) Snapshot() Snapshot {
 		RowsRead: s.rowsRead.Load(), Done: s.done.Load(),
 		Retries: s.retries.Load(), Seen429: s.seen429.Load(),
 		BytesDone: s.bytesDone.Load(), BytesTotal: s.bytesTotal.Load(),
+		InFlight: s.inFlight.Load(), RowsAtRisk: s.rowsAtRisk.Load(),
 		ByStatus: make(map[Status]int64, len(statusIndex)),
+	}
+	if ms := s.nearestDeadline.Load(); ms != 0 {
+		out.NearestDeadline = time.UnixMilli(ms)
 	}
 	for st, i := range statusIndex {
 		if n := s.byStatus[i].Load(); n > 0 {
@@ -54,3 +72,16 @@ func (s *Stats) count(st Status) {
 		s.byStatus[i].Add(1)
 	}
 }
+
+// observeLatency folds one round trip into the mean (weight 1/16). Races
+// between two writers lose one sample, which a mean can afford.
+func (s *Stats) observeLatency(d time.Duration) {
+	old := s.latencyEWMA.Load()
+	if old == 0 {
+		s.latencyEWMA.Store(int64(d))
+		return
+	}
+	s.latencyEWMA.Store(old + (int64(d)-old)/16)
+}
+
+func (s *Stats) meanLatency() time.Duration { return time.Duration(s.latencyEWMA.Load()) }

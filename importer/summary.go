@@ -25,6 +25,12 @@ type Summary struct {
 	FailedFiles []FileError
 	// Aborted is why the API stopped the run (401/403), "" otherwise.
 	Aborted string
+	// Unreachable is why the run stopped sending when the endpoint gave no
+	// answer for Options.OutageAfter, "" otherwise.
+	Unreachable string
+	// DeadlineRisks are the deadline forecasts that saw rows missing their
+	// deadline at the rate the run measured: the worst for each deadline.
+	DeadlineRisks []DeadlineRisk
 	// Interrupted is true when a signal stopped the run.
 	Interrupted bool
 	// Warnings are things a person should read (a burst of 400s for one

@@ -1,9 +1,6 @@
 package mappings
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Endpoint is the S2S endpoint a mapping targets.
 type Endpoint string
@@ -71,6 +68,3 @@ func (es ConfigErrors) Error() string {
 	}
 	return s
 }
-
-// keep time imported for the Mapping fields defined in mapping.go.
-var _ = time.UTC

@@ -55,6 +55,9 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 	if s.Aborted != "" {
 		fmt.Fprintf(&b, "aborted: %s\n", oneLine(s.Aborted))
 	}
+	if s.Unreachable != "" {
+		fmt.Fprintf(&b, "stopped: %s\n", oneLine(s.Unreachable))
+	}
 	if s.Interrupted {
 		b.WriteString("interrupted: the report is flushed and the run can be resumed\n")
 	}
@@ -162,9 +165,22 @@ type summaryJSON struct {
 	Now              string                 `json:"now,omitempty"`
 	FailedFiles      []importer.FileError   `json:"failed_files"`
 	Aborted          string                 `json:"aborted,omitempty"`
+	Unreachable      string                 `json:"endpoint_unreachable,omitempty"`
+	DeadlineForecast []deadlineRiskJSON     `json:"deadline_forecast"`
 	Interrupted      bool                   `json:"interrupted"`
 	Warnings         []string               `json:"warnings"`
 	PeakRSSBytes     int64                  `json:"peak_rss_bytes,omitempty"`
+}
+
+// deadlineRiskJSON is one deadline forecast that saw rows missing it: the
+// worst for that deadline during the run.
+type deadlineRiskJSON struct {
+	Deadline   string  `json:"deadline"`
+	RowsLeft   int64   `json:"rows_left"`
+	RowsAtRisk int64   `json:"rows_at_risk"`
+	Rate       float64 `json:"measured_rows_per_second"`
+	LatencyMS  float64 `json:"latency_ms"`
+	At         string  `json:"forecast_at"`
 }
 
 // MarshalSummaryJSON encodes s as the indented snake_case JSON that
@@ -188,9 +204,16 @@ func MarshalSummaryJSON(s *importer.Summary) ([]byte, error) {
 		Now:              rfc3339(s.Now, nil),
 		FailedFiles:      orEmpty(s.FailedFiles),
 		Aborted:          s.Aborted,
+		Unreachable:      s.Unreachable,
+		DeadlineForecast: []deadlineRiskJSON{},
 		Interrupted:      s.Interrupted,
 		Warnings:         orEmpty(s.Warnings),
 		PeakRSSBytes:     s.PeakRSS,
+	}
+	for _, k := range s.DeadlineRisks {
+		j.DeadlineForecast = append(j.DeadlineForecast, deadlineRiskJSON{
+			Deadline: rfc3339(k.Deadline, loc), RowsLeft: k.RowsLeft, RowsAtRisk: k.RowsAtRisk,
+			Rate: k.Rate, LatencyMS: k.LatencyMS, At: rfc3339(k.At, nil)})
 	}
 	for _, st := range importer.Statuses {
 		j.Counts[string(st)] = 0

@@ -1,0 +1,421 @@
+package s2s
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"afimport/mappings"
+)
+
+// DefaultEndpoint is AppsFlyer's S2S base URL.
+const DefaultEndpoint = "https://events.appsflyer.com"
+
+// Paths of the two endpoints; the app id follows.
+const (
+	EventPath = "/v2.0/s2s/inapps/app/web/"
+	VisitPath = "/v2.0/s2s/visits/app/web/"
+)
+
+// Response is what one attempt to send a payload produced.
+//
+// Status is 0 when no HTTP answer arrived; Err then says why and Reached
+// whether the request may have reached a server (false: the connection was
+// never made, so the API cannot have seen the row).
+type Response struct {
+	Status        int
+	MessageID     string
+	Message       string // the API's message (or a short body excerpt), token-redacted
+	Location      string // a 3xx answer's Location header
+	RetryAfter    time.Duration
+	HasRetryAfter bool
+	Err           error
+	Reached       bool
+}
+
+// Options configure a Client.
+type Options struct {
+	Endpoint string // base URL; DefaultEndpoint when empty
+	// AppID is the app a Send with an empty app id goes to.
+	AppID string
+	Kind  mappings.Endpoint
+	Token string
+	// Timeout bounds one attempt, answer included (default 30s).
+	Timeout time.Duration
+	// ConnectTimeout bounds making a connection, TLS included (default 10s).
+	ConnectTimeout time.Duration
+	// MaxInFlight sizes the idle connection pool: as many idle connections
+	// are kept as requests may be in flight, so a steady run never dials.
+	MaxInFlight int
+	UserAgent   string
+	// HTTP picks the protocol: "auto" (or empty) is HTTP/2 when the server
+	// offers it (ALPN) and HTTP/1.1 otherwise; "1.1" never uses HTTP/2;
+	// "2" insists on HTTP/2 (over plain http:// to a loopback address:
+	// HTTP/2 with prior knowledge).
+	HTTP string
+	// RootCAs replaces the system roots (tests with a private CA).
+	RootCAs *x509.CertPool
+	// Now reads HTTP-date Retry-After values (default time.Now).
+	Now func() time.Time
+}
+
+// Client is the HTTP client for AppsFlyer's S2S API. It is safe for
+// concurrent use.
+type Client struct {
+	base    string // scheme://host[/prefix], without a trailing slash
+	path    string
+	appID   string
+	header  http.Header // shared read-only by every request
+	token   string
+	timeout time.Duration
+	now     func() time.Time
+	tr      *http.Transport
+	urls    sync.Map // app id -> *url.URL
+}
+
+// ErrInsecureEndpoint is returned for plain-http endpoints that are not on
+// the loopback interface.
+var ErrInsecureEndpoint = errors.New("plain http:// is only allowed for loopback endpoints")
+
+// NewClient builds a client. TLS verification is always on; plain http is
+// refused unless the host is a loopback address.
+func NewClient(o Options) (*Client, error) {
+	base := o.Endpoint
+	if base == "" {
+		base = DefaultEndpoint
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("endpoint %q: not an http(s) URL", base)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("endpoint %q: %w", base, ErrInsecureEndpoint)
+	}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "afimport"
+	}
+	if !validHeaderValue(o.Token) || !validHeaderValue(ua) {
+		// Never echo the token: say only what is wrong with it.
+		return nil, errors.New("the API token (or user agent) contains a line break or control character")
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	connect := o.ConnectTimeout
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
+	conns := max(o.MaxInFlight, 1)
+	protos := new(http.Protocols)
+	switch o.HTTP {
+	case "", "auto":
+		protos.SetHTTP1(true)
+		protos.SetHTTP2(true)
+	case "1.1":
+		protos.SetHTTP1(true)
+	case "2":
+		protos.SetHTTP2(true)
+		protos.SetUnencryptedHTTP2(u.Scheme == "http")
+	default:
+		return nil, fmt.Errorf("--http %q: want auto, 1.1 or 2", o.HTTP)
+	}
+	tr := &http.Transport{
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		Protocols:   protos,
+		// One host: keep an idle connection for every request that may be
+		// in flight, so the pool never closes one only to dial it again.
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: connect,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs},
+		// Bodies are small JSON; compression costs more CPU than it saves.
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 64 << 10,
+		HTTP2: &http.HTTP2Config{
+			// At a server's stream limit, open another connection rather
+			// than queueing requests behind the ones in flight.
+			StrictMaxConcurrentRequests: false,
+			// Notice a dead HTTP/2 connection within seconds, not at the
+			// next request's timeout.
+			SendPingTimeout: 15 * time.Second,
+			PingTimeout:     5 * time.Second,
+		},
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	path := EventPath
+	if o.Kind == mappings.EndpointVisit {
+		path = VisitPath
+	}
+	return &Client{
+		base:  strings.TrimRight(u.String(), "/"),
+		path:  path,
+		appID: o.AppID,
+		header: http.Header{
+			"Authorization": {"Bearer " + o.Token},
+			"Content-Type":  {"application/json"},
+			"User-Agent":    {ua},
+		},
+		token:   o.Token,
+		timeout: timeout,
+		now:     now,
+		tr:      tr,
+	}, nil
+}
+
+// URL is the request URL for appID ("" for the client's default app). It
+// holds no secret.
+func (c *Client) URL(appID string) string {
+	u, err := c.urlOf(appID)
+	if err != nil {
+		return ""
+	}
+	return u.String()
+}
+
+func (c *Client) urlOf(appID string) (*url.URL, error) {
+	if appID == "" {
+		appID = c.appID
+	}
+	if u, ok := c.urls.Load(appID); ok {
+		return u.(*url.URL), nil
+	}
+	u, err := url.Parse(c.base + c.path + url.PathEscape(appID))
+	if err != nil {
+		return nil, err
+	}
+	c.urls.Store(appID, u)
+	return u, nil
+}
+
+// CloseIdleConnections releases the connection pool.
+func (c *Client) CloseIdleConnections() { c.tr.CloseIdleConnections() }
+
+// maxAnswer is how much of an answer is read and parsed; up to maxDrain
+// more is read and dropped so the connection can be reused.
+const (
+	maxAnswer = 8 << 10
+	maxDrain  = 1 << 20
+)
+
+var answerPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// progress records how far one attempt got, for telling "never reached a
+// server" from "the answer was lost".
+type progress struct {
+	connected, wrote bool
+}
+
+// Send POSTs body to appID's URL ("" for the client's default app) once.
+func (c *Client) Send(ctx context.Context, appID string, body []byte) Response {
+	u, err := c.urlOf(appID)
+	if err != nil {
+		return Response{Err: fmt.Errorf("app id %q does not make a valid URL", appID)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var pr progress
+	var mu sync.Mutex // the trace hooks may run on the transport's goroutines
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { mu.Lock(); pr.connected = true; mu.Unlock() },
+		WroteHeaders: func() { mu.Lock(); pr.wrote = true; mu.Unlock() },
+	})
+	// A NopCloser around a *bytes.Reader, as http.NewRequest makes it:
+	// net/http then knows the body is in memory and writes headers and
+	// body together; GetBody lets it replay a request that provably was
+	// not sent (a connection found dead before writing) without a copy.
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        c.header,
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Host:          u.Host,
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}).WithContext(ctx)
+	if len(body) == 0 {
+		req.Body, req.GetBody = http.NoBody, nil
+	}
+	// The Transport, not an http.Client: a client would follow a redirect
+	// (re-sending the POST elsewhere, or as a GET without its body).
+	hr, err := c.tr.RoundTrip(req)
+	if err != nil {
+		mu.Lock()
+		p := pr
+		mu.Unlock()
+		return Response{Err: c.redact(describe(err, p)), Reached: p.wrote}
+	}
+	defer hr.Body.Close()
+	resp := Response{Status: hr.StatusCode, Reached: true}
+	bp := answerPool.Get().(*[]byte)
+	defer answerPool.Put(bp)
+	raw, err := readAnswer((*bp)[:0], hr.Body)
+	*bp = raw[:0]
+	if err != nil && hr.StatusCode/100 != 2 {
+		resp.Err = c.redact(describe(err, progress{connected: true, wrote: true}))
+	}
+	if hr.StatusCode/100 == 3 {
+		resp.Location = c.redactString(hr.Header.Get("Location"))
+	}
+	// Redact before parsing and cutting to an excerpt: a token cut in two
+	// by the excerpt would no longer match, and its prefix would leak.
+	if c.token != "" && bytes.Contains(raw, []byte(c.token)) {
+		raw = []byte(Redact(string(raw), c.token))
+	}
+	resp.MessageID, resp.Message = parseAnswer(raw)
+	if v := hr.Header["Retry-After"]; len(v) > 0 {
+		resp.RetryAfter, resp.HasRetryAfter = ParseRetryAfter(v[0], c.now())
+	}
+	return resp
+}
+
+// validHeaderValue reports whether v can be sent as a header value: no
+// control characters (a line break would inject headers).
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// readAnswer appends up to maxAnswer bytes of r to buf and drains up to
+// maxDrain more, so that the connection can be reused.
+func readAnswer(buf []byte, r io.Reader) ([]byte, error) {
+	for len(buf) < maxAnswer {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxAnswer)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	_, err := io.Copy(io.Discard, io.LimitReader(r, maxDrain))
+	return buf, err
+}
+
+// parseAnswer pulls messageId and message out of an API answer, falling
+// back to a short excerpt of a body that is not JSON.
+func parseAnswer(raw []byte) (id, msg string) {
+	var a struct {
+		MessageID  string `json:"messageId"`
+		MessageID2 string `json:"message_id"`
+		Message    string `json:"message"`
+		Error      string `json:"error"`
+	}
+	if len(raw) > 0 && json.Unmarshal(raw, &a) == nil {
+		id = a.MessageID
+		if id == "" {
+			id = a.MessageID2
+		}
+		msg = a.Message
+		if msg == "" {
+			msg = a.Error
+		}
+		return id, msg
+	}
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return "", strings.ToValidUTF8(s, "?")
+}
+
+// ParseRetryAfter reads a Retry-After value: delta-seconds or an HTTP-date
+// (relative to now). It does not cap the result; the importer does.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		// Past ~290 years a Duration overflows; a day is plenty to mean "long".
+		return time.Duration(min(n, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), 24*time.Hour), true
+	}
+	return 0, false
+}
+
+func (c *Client) redact(err error) error {
+	if err == nil || c.token == "" || !strings.Contains(err.Error(), c.token) {
+		return err
+	}
+	return errors.New(c.redactString(err.Error()))
+}
+
+// redactString replaces the token where it stands whole: not inside a
+// longer word, so that a short token typed while trying things ("x") does
+// not turn every x of a message into [REDACTED].
+func (c *Client) redactString(s string) string {
+	return Redact(s, c.token)
+}
+
+// Redact replaces each whole occurrence of token in s with [REDACTED]: one
+// not preceded or followed by a letter, digit, '-' or '_'.
+func Redact(s, token string) string {
+	if token == "" || !strings.Contains(s, token) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, token)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := i + len(token)
+		whole := (i == 0 || !tokenByte(s[i-1])) && (j == len(s) || !tokenByte(s[j]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString("[REDACTED]")
+		} else {
+			b.WriteString(token)
+		}
+		s = s[j:]
+	}
+}
+
+func tokenByte(c byte) bool {
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
