@@ -34,19 +34,19 @@ func (f *failingResults) Write(r *Result) error {
 // A report write error stops sending at once: after it, only the requests
 // already in flight complete; the run fails with the error.
 func TestRunStopsSendingOnReportWriteError(t *testing.T) {
-	const concurrency, ok = 4, 50
+	const concurrency, ok = 4, 50 // requests in flight at most; lines written
 	res := &failingResults{ok: ok}
 	var sent, sentAfter atomic.Int64
-	send := SenderFunc(func(ctx context.Context, body []byte) Response {
+	send := SenderFunc(func(ctx context.Context, app string, body []byte) Response {
 		sent.Add(1)
 		if res.failed.Load() {
 			sentAfter.Add(1)
 		}
-		return accept(ctx, body)
+		return accept(ctx, app, body)
 	})
 	o := baseOpts(ids(2000), send, &res.memResults)
 	o.Results = res
-	o.Concurrency = concurrency
+	o.MaxInFlight = concurrency
 	sum, err := Run(context.Background(), o)
 	require.ErrorIs(t, err, errDiskFull)
 	require.NotNil(t, sum)
