@@ -30,13 +30,8 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("AFIMPORT_TEST_MAIN") == "1" {
-		if s := os.Getenv("AFIMPORT_TEST_FSIZE"); s != "" {
-			// A file size limit makes writes past it fail (EFBIG; Go
-			// ignores SIGXFSZ): a disk that fills up mid-run.
-			n, err := strconv.ParseUint(s, 10, 64)
-			if err != nil || syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}) != nil {
-				os.Exit(99)
-			}
+		if s := os.Getenv("AFIMPORT_TEST_FSIZE"); s != "" && limitFileSize(s) != nil {
+			os.Exit(99)
 		}
 		os.Exit(run(os.Args))
 	}
