@@ -6,9 +6,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"afimport/importer"
 	"afimport/mappings"
 	"afimport/mappings/guess"
 	"afimport/readers"
@@ -40,6 +42,7 @@ column, or --strict and a placeholder remains.`,
 			mappingFlag(),
 			&cli.IntFlag{Name: "rows", Value: defaultCheckRows, Usage: "read at most `N` rows of each input (0: all)", EnvVars: env("check-rows")},
 			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains", EnvVars: env("check-strict")},
+			maxMemoryFlag(),
 		}, readerFlags()...),
 		Action: checkAction,
 	}
@@ -160,6 +163,9 @@ func checkAction(c *cli.Context) error {
 			return usageErr("%v", err)
 		}
 		ropts.Columns = m.Columns()
+		for _, w := range parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory")) {
+			fmt.Fprintf(out, "warning: %s\n", w)
+		}
 		for _, in := range inputs {
 			st, err := sampleInput(m, in, ropts, c.Int("rows"))
 			var mc *readers.MissingColumnError
@@ -217,6 +223,9 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 		return st, err
 	}
 	defer r.Close()
+	// The import's own decision; check counts what the mapping refuses
+	// (the window depends on when the import runs, so it is not judged).
+	j := importer.Judge{Mapping: m, Now: time.Now(), Loc: m.Timezone}
 	for limit == 0 || st.rows < limit {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -226,15 +235,9 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 			return st, err
 		}
 		st.rows++
-		reason := ""
-		if row.Err != nil {
-			reason = readers.RowReason(row.Err)
-		} else if _, err := m.Apply(row.Values); err != nil {
-			reason = err.Error()
-		}
-		if reason != "" {
+		if d := j.Decide(&row, false); d.Status == importer.StatusInvalid {
 			st.invalid++
-			st.reasons[reason]++
+			st.reasons[d.Reason]++
 		}
 	}
 	st.limited = true

@@ -100,10 +100,10 @@ func explainAction(c *cli.Context) error {
 		e := m.Explain(found.Values)
 		ex = &e
 	}
-	o := judge(*found, ex, ck)
+	o := judge(m, *found, ex, ck)
 	writeExplanation(c.App.Writer, c.String("mapping"), m, ex, o, ck)
 	if o.Status != "valid" {
-		return &exitError{code: exitRowsFailed, err: errors.New("")}
+		return &exitError{code: exitRowsFailed}
 	}
 	return nil
 }

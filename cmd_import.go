@@ -112,6 +112,7 @@ func importAction(c *cli.Context) error {
 	if len(inputs) > 1 && contains(inputs, "-") {
 		return usageErr("standard input (-) cannot be combined with other inputs")
 	}
+	warnReadMemory(logger, inputs, m.Columns(), ropts, c.Int("max-memory"))
 
 	var shard importer.Shard
 	if s := c.String("shard"); s != "" {
@@ -255,7 +256,7 @@ func importAction(c *cli.Context) error {
 		return &exitError{code: code, err: runErr}
 	}
 	if code != exitOK {
-		return &exitError{code: code, err: errors.New("")}
+		return &exitError{code: code}
 	}
 	return nil
 }

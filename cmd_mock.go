@@ -41,7 +41,16 @@ func mockAction(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
-	if err := s2stest.ListenAndServe(ctx, c.String("addr"), cfg, logf); err != nil {
+	serve := s2stest.ListenAndServe
+	if cert, key := c.String("tls-cert"), c.String("tls-key"); cert != "" || key != "" {
+		if cert == "" || key == "" {
+			return usageErr("--tls-cert and --tls-key go together")
+		}
+		serve = func(ctx context.Context, addr string, cfg s2stest.Config, logf func(string, ...any)) error {
+			return s2stest.ListenAndServeTLS(ctx, addr, cfg, cert, key, logf)
+		}
+	}
+	if err := serve(ctx, c.String("addr"), cfg, logf); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	return nil

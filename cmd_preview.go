@@ -13,7 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"afimport/importer/window"
+	"afimport/importer"
+	"afimport/internal/jsonenc"
 	"afimport/mappings"
 	"afimport/readers"
 )
@@ -103,32 +104,23 @@ type rowOutcome struct {
 	Redacted []string // targets whose unhashed personal data was hidden from Body
 }
 
-const noTimestamp = "no timestamp: the API stamps the row when it receives it; no deadline"
-
-// judge decides one row. ex is m.Explain of the row (nil for a row the
-// reader could not read).
-func judge(row readers.Row, ex *mappings.Explanation, ck clock) rowOutcome {
-	o := rowOutcome{Pos: row.Pos}
-	switch {
-	case row.Err != nil:
-		o.Status, o.Reason = "invalid", readers.RowReason(row.Err)
-		return o
-	case ex.Err != nil:
-		o.Status, o.Reason = "invalid", ex.Err.Error()
+// judge decides one row with importer.Judge, the decision import makes,
+// and adds what preview and explain show: the body with unhashed personal
+// data hidden. ex is m.Explain of the row (nil for a row the reader could
+// not read).
+func judge(m *mappings.Mapping, row readers.Row, ex *mappings.Explanation, ck clock) rowOutcome {
+	j := importer.Judge{Mapping: m, Now: ck.now, Loc: ck.loc, Skew: ck.skew}
+	d := j.Decide(&row, true)
+	o := rowOutcome{Pos: row.Pos, Status: string(d.Status), Reason: d.Reason}
+	if d.Payload == nil {
 		return o
 	}
-	p := ex.Payload
+	p := d.Payload
 	o.DedupID = p.DedupID
 	o.Body, o.Redacted = safeBody(p.Body, ex.Fields)
-	o.Status, o.Verdict, o.Window = "valid", "no_timestamp", noTimestamp
+	o.Window, o.Deadline, o.Verdict = d.Window, d.Deadline, "no_timestamp"
 	if p.HasTimestamp {
-		t := time.UnixMilli(p.Timestamp)
-		v, d := window.Check(t, ck.now, ck.loc, ck.skew)
-		o.Verdict, o.Deadline = v.String(), d
-		o.Window = window.Reason(v, t, ck.now, d, ck.loc, ck.skew)
-		if v != window.InWindow {
-			o.Status, o.Reason = v.String(), o.Window
-		}
+		o.Verdict = d.Verdict.String()
 	}
 	return o
 }
@@ -197,13 +189,10 @@ func redactJSON(w *bytes.Buffer, raw []byte, prefix string, hide map[string]stri
 	return nil
 }
 
-// writeJSONString writes s as a JSON string without HTML escaping, as
-// the mapping's encoder writes strings.
+// writeJSONString writes s as a JSON string, as the mapping's encoder
+// writes strings.
 func writeJSONString(w *bytes.Buffer, s string) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	w.Truncate(w.Len() - 1) // Encode's newline
+	w.Write(jsonenc.AppendString(w.AvailableBuffer(), s))
 }
 
 func hasPrefixKey(m map[string]string, prefix string) bool {
@@ -296,7 +285,7 @@ func previewAction(c *cli.Context) error {
 				e := m.Explain(row.Values)
 				ex = &e
 			}
-			o := judge(row, ex, ck)
+			o := judge(m, row, ex, ck)
 			if o.Status != "valid" {
 				notSent++
 			}

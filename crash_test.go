@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(run(os.Args))
 	}
+	setGoMemoryLimit = func(limit int64) int64 { lastGoMemoryLimit.Store(limit); return 0 }
 	os.Exit(m.Run())
 }
 

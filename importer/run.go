@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"afimport/importer/window"
 	"afimport/mappings"
 	"afimport/readers"
 )
@@ -653,74 +652,37 @@ func (r *run) admit() bool {
 	return true
 }
 
-// mapRow decides one row: a final outcome, or a job to send. A row of
-// another shard comes back with an empty Status and send false. Without
-// body (dry run, preflight) the job carries no body.
+// mapRow decides one row (Judge.Decide, the decision every command
+// shares): a final outcome, or a job to send. A row of another shard comes
+// back with an empty Status and send false. Without body (dry run,
+// preflight) the job carries no body.
 func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
-	res := Result{Pos: row.Pos}
 	if row.Err != nil && !r.opts.Shard.owns("", row.Pos.Row) {
 		return outcome{}, sendJob{}, false
 	}
-	if row.Err != nil {
-		res.RowHash = hashString(row.Err.Error())
-		res.Status, res.Reason = StatusInvalid, readers.RowReason(row.Err)
-		return outcome{Result: res}, sendJob{}, false
+	j := Judge{Mapping: r.opts.Mapping, Now: r.clock.Now(), Loc: r.loc, Skew: r.opts.Skew, Checkpoint: r.opts.Checkpoint}
+	d := j.Decide(row, body)
+	if d.Changed {
+		r.setFatal(fmt.Errorf("%s: %w (the report's row_hash differs from %s now); refusing to resume", row.Pos, ErrInputChanged, d.RowHash))
 	}
-	res.RowHash = rowHash(row.Values)
-	if cp := r.opts.Checkpoint; cp != nil {
-		if st, h, ok := cp.Lookup(row.Pos); ok {
-			if h != "" && h != res.RowHash {
-				r.setFatal(fmt.Errorf("%s: %w (row_hash %s in the report, %s now); refusing to resume", row.Pos, ErrInputChanged, h, res.RowHash))
-				res.Status, res.Reason = StatusNotSent, "not sent: input changed since the report was written"
-				return outcome{Result: res}, sendJob{}, false
-			}
-			if st == StatusAccepted || st == StatusSkipped {
-				res.Status, res.Reason = StatusSkipped, "accepted in an earlier run"
-				return outcome{Result: res}, sendJob{}, false
-			}
-		}
-	}
-	var p *mappings.Payload
-	var err error
-	if body {
-		p, err = r.opts.Mapping.Apply(row.Values)
-	} else {
-		p, err = r.opts.Mapping.Check(row.Values)
-	}
-	if r.opts.Shard.Count > 1 {
+	if r.opts.Shard.Count > 1 && row.Err == nil && !d.Changed {
 		id := ""
-		if err == nil {
-			id = p.DedupID
+		if d.Payload != nil {
+			id = d.Payload.DedupID
 		}
 		if !r.opts.Shard.owns(id, row.Pos.Row) {
 			return outcome{}, sendJob{}, false
 		}
 	}
-	if err != nil {
-		res.Status, res.Reason = StatusInvalid, err.Error()
-		return outcome{Result: res}, sendJob{}, false
+	res := Result{Pos: row.Pos, Status: d.Status, Reason: d.Reason, RowHash: d.RowHash}
+	if d.Payload != nil {
+		res.DedupID = d.Payload.DedupID
 	}
-	res.DedupID = p.DedupID
-	var deadline time.Time
-	if p.HasTimestamp {
-		t := time.UnixMilli(p.Timestamp)
-		now := r.clock.Now()
-		v, d := window.Check(t, now, r.loc, r.opts.Skew)
-		deadline = d
-		switch v {
-		case window.Late:
-			res.Status, res.Reason = StatusLate, window.Reason(v, t, now, d, r.loc, r.opts.Skew)
-			return outcome{Result: res, deadline: d}, sendJob{}, false
-		case window.Future:
-			res.Status, res.Reason = StatusFuture, window.Reason(v, t, now, d, r.loc, r.opts.Skew)
-			return outcome{Result: res, deadline: d}, sendJob{}, false
-		}
+	if d.Status != StatusValid || r.opts.DryRun {
+		return outcome{Result: res, deadline: d.Deadline}, sendJob{}, false
 	}
-	if r.opts.DryRun {
-		res.Status = StatusValid
-		return outcome{Result: res, deadline: deadline}, sendJob{}, false
-	}
-	return outcome{}, sendJob{res: res, body: p.Body, deadline: deadline}, true
+	res.Status = ""
+	return outcome{}, sendJob{res: res, body: d.Payload.Body, deadline: d.Deadline}, true
 }
 
 // collect is the single writer of results and of the summary.
@@ -820,10 +782,19 @@ func answerReason(r Response) string {
 		}
 		return "no answer"
 	}
-	if r.Message != "" {
-		return "HTTP " + strconv.Itoa(r.Status) + ": " + r.Message
+	s := "HTTP " + strconv.Itoa(r.Status)
+	if r.Status/100 == 3 {
+		// Never followed: say where the server wanted the row to go.
+		loc := r.Location
+		if loc == "" {
+			loc = "none"
+		}
+		s += " (redirect not followed; Location: " + loc + ")"
 	}
-	return "HTTP " + strconv.Itoa(r.Status)
+	if r.Message != "" {
+		s += ": " + r.Message
+	}
+	return s
 }
 
 func statusText(r Response) string {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/currency"
 
+	"afimport/internal/jsonenc"
 	"afimport/mappings/pii"
 	"afimport/readers"
 )
@@ -328,7 +329,7 @@ func emit(dst []byte, n *node, st *state) []byte {
 }
 
 // isMissing is the spec of "missing": null, or text empty after trimming.
-func isMissing(v readers.Value) bool {
+func IsMissing(v readers.Value) bool {
 	switch v.Kind {
 	case readers.KindNull:
 		return true
@@ -361,7 +362,7 @@ func (m *Mapping) source(f *field, values []readers.Value, st *state) (readers.V
 				continue
 			}
 			pv := values[p.col]
-			if isMissing(pv) {
+			if IsMissing(pv) {
 				st.tmp = b
 				return v, true, nil
 			}
@@ -375,7 +376,7 @@ func (m *Mapping) source(f *field, values []readers.Value, st *state) (readers.V
 		st.tmp = b
 		v = readers.String(string(b))
 	}
-	return v, isMissing(v), nil
+	return v, IsMissing(v), nil
 }
 
 // text coerces a value to trimmed text for string-typed targets: strings
@@ -497,7 +498,7 @@ func (m *Mapping) encode(f *field, dst []byte, v readers.Value, values []readers
 			return dst, 0, f.fail("max_length", errUALen)
 		}
 	}
-	return appendJSONString(dst, s), 0, nil
+	return jsonenc.AppendString(dst, s), 0, nil
 }
 
 func (m *Mapping) encodeTimestamp(f *field, dst []byte, v readers.Value) ([]byte, int64, *FieldError) {
@@ -609,7 +610,7 @@ func appendDigest(f *field, dst []byte, norm string) ([]byte, *FieldError) {
 func (m *Mapping) region(f *field, values []readers.Value) string {
 	if f.regionCol >= 0 && values != nil {
 		rv := values[f.regionCol]
-		if !isMissing(rv) && (rv.Kind == readers.KindString) {
+		if !IsMissing(rv) && (rv.Kind == readers.KindString) {
 			r := strings.TrimSpace(rv.S)
 			if len(r) == 2 && isASCIILetter(r[0]) && isASCIILetter(r[1]) {
 				if r[0] >= 'a' || r[1] >= 'a' {
@@ -632,7 +633,7 @@ func (m *Mapping) encodeAny(f *field, dst []byte, v readers.Value) ([]byte, *Fie
 		if ferr != nil {
 			return dst, ferr
 		}
-		return appendJSONString(dst, s), nil
+		return jsonenc.AppendString(dst, s), nil
 	case typeNumber, typeInteger:
 		return encodeNumber(f, dst, v, f.typ)
 	case typeBoolean:
@@ -656,7 +657,7 @@ func (m *Mapping) encodeAny(f *field, dst []byte, v readers.Value) ([]byte, *Fie
 	if ferr != nil {
 		return dst, ferr
 	}
-	return appendJSONString(dst, s), nil
+	return jsonenc.AppendString(dst, s), nil
 }
 
 // parseBool accepts booleans, and true/false (any case) or 1/0 as text.

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 	"golang.org/x/text/language"
 
+	"afimport/internal/jsonenc"
 	"afimport/mappings/timefmt"
 	"afimport/readers"
 )
@@ -588,7 +589,7 @@ func yamlJSON(dst []byte, n ast.Node) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = jsonenc.AppendString(dst, k)
 			dst = append(dst, ':')
 			if dst, err = yamlJSON(dst, mv.Value); err != nil {
 				return nil, err
@@ -607,9 +608,9 @@ func yamlJSON(dst []byte, n ast.Node) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	case *ast.StringNode:
-		return appendJSONString(dst, x.Value), nil
+		return jsonenc.AppendString(dst, x.Value), nil
 	case *ast.LiteralNode:
-		return appendJSONString(dst, x.Value.Value), nil
+		return jsonenc.AppendString(dst, x.Value.Value), nil
 	case *ast.IntegerNode:
 		return append(dst, intText(x)...), nil
 	case *ast.FloatNode:
@@ -635,7 +636,7 @@ func (c *compiler) precompute(fs *fieldSpec) {
 		return
 	}
 	if fs.src == srcConst {
-		if isMissing(fs.konst) {
+		if IsMissing(fs.konst) {
 			c.errAt(fs.srcTk, "%s: value is empty", fs.target)
 			return
 		}
@@ -647,7 +648,7 @@ func (c *compiler) precompute(fs *fieldSpec) {
 		fs.pre, fs.preTS = out, ts
 	}
 	if fs.hasDefault {
-		if isMissing(fs.def) {
+		if IsMissing(fs.def) {
 			c.errAt(fs.defTk, "%s: default is empty", fs.target)
 			return
 		}
@@ -813,5 +814,5 @@ func insertPath(n *node, segs []string, slot int) {
 }
 
 func memberKey(name string) []byte {
-	return append(appendJSONString(nil, name), ':')
+	return append(jsonenc.AppendString(nil, name), ':')
 }

@@ -188,7 +188,7 @@ func (f *field) describeSource() string {
 // showInput renders a source value for display: text quoted and cut to
 // maxInput characters, or masked.
 func showInput(v readers.Value, masked bool) string {
-	if isMissing(v) {
+	if IsMissing(v) {
 		if v.Kind == readers.KindString || v.Kind == readers.KindNumber {
 			if masked {
 				return "<missing>"

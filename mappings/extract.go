@@ -55,7 +55,7 @@ func (m *Mapping) extract(f *field, v readers.Value) (readers.Value, bool, *Fiel
 		return readers.Value{}, false, f.fail("extract", errCookieEscape)
 	}
 	out := readers.String(s)
-	return out, isMissing(out), nil
+	return out, IsMissing(out), nil
 }
 
 // cookieValue returns the raw value of the first cookie called name in a

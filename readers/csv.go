@@ -134,11 +134,8 @@ func newCSVDialect(o CSVOptions) (csvDialect, error) {
 // scanned to its end but not kept (tooLarge), so memory stays bounded by
 // max plus the read buffer whatever the input.
 type csvScanner struct {
-	src          io.Reader
-	buf          []byte
-	r, w         int
-	nl           int   // index of the next '\n' in buf[r:w], w if none; -1 when unknown
-	err          error // sticky read error, io.EOF at the end
+	readBuf
+	nl           int // index of the next '\n' in buf[r:w], w if none; -1 when unknown
 	delim, quote byte
 	max          int
 
@@ -162,44 +159,13 @@ const (
 )
 
 func newCSVScanner(src io.Reader, d csvDialect, max int) *csvScanner {
-	return &csvScanner{src: src, buf: make([]byte, readBufferSize), nl: -1, delim: d.delim, quote: d.quote, max: max}
+	return &csvScanner{readBuf: newReadBuf(src), nl: -1, delim: d.delim, quote: d.quote, max: max}
 }
 
 func (s *csvScanner) fill() error {
-	if s.err != nil {
-		return s.err
-	}
-	s.r, s.w, s.nl = 0, 0, -1
-	for {
-		n, err := s.src.Read(s.buf)
-		s.w = n
-		if err != nil {
-			s.err = err
-		}
-		if n > 0 {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	s.nl = -1
+	return s.readBuf.fill()
 }
-
-// skipBOM drops a UTF-8 byte order mark at the start of the input.
-func (s *csvScanner) skipBOM() {
-	for s.w < 3 && s.err == nil {
-		n, err := s.src.Read(s.buf[s.w:])
-		s.w += n
-		if err != nil {
-			s.err = err
-		}
-	}
-	if bytes.HasPrefix(s.buf[:s.w], utf8BOM) {
-		s.r = 3
-	}
-}
-
-var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 // add appends field bytes, counting them against max.
 func (s *csvScanner) add(p []byte) {

@@ -5,8 +5,10 @@
 // row carries its position (file and 1-based data row) so that later stages
 // can name it in errors and in the report.
 //
-// Readers stream: memory is bounded by one row (CSV, NDJSON) or one row
-// group of the projected columns (Parquet), whatever the file size.
+// Readers stream: memory is bounded by one row (CSV, NDJSON) or, for
+// Parquet, one page of each projected column plus its dictionary, whatever
+// the file or row-group size. EstimateParquetMemory tells from a file's
+// footer and page headers how much that is.
 //
 // This package knows nothing of mappings, the S2S API or reports.
 package readers

@@ -27,36 +27,13 @@ const headerLookahead = 1024
 // lineScanner splits a byte stream into lines, keeping at most max bytes
 // of one line: a longer line is skipped to its end and flagged tooLarge.
 type lineScanner struct {
-	src      io.Reader
-	buf      []byte
-	r, w     int
-	err      error
+	readBuf
 	max      int
 	acc      []byte // a line that crosses a buffer boundary
 	line     []byte // the current line; may alias buf until the next call
 	lineNo   int64
 	tooLarge bool
 	blank    bool // only JSON whitespace so far (an over-long blank line is still blank)
-}
-
-func (s *lineScanner) fill() error {
-	if s.err != nil {
-		return s.err
-	}
-	s.r, s.w = 0, 0
-	for {
-		n, err := s.src.Read(s.buf)
-		s.w = n
-		if err != nil {
-			s.err = err
-		}
-		if n > 0 {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // next reads the next line. A whitespace-only line longer than the limit
@@ -180,11 +157,11 @@ var (
 func newNDJSONReader(src *source, file string, opts Options) (*ndjsonReader, error) {
 	r := &ndjsonReader{
 		source: src,
-		ls:     &lineScanner{src: src.r, buf: make([]byte, readBufferSize), max: opts.MaxRowBytes},
+		ls:     &lineScanner{readBuf: newReadBuf(src.r), max: opts.MaxRowBytes},
 		file:   file,
 		max:    opts.MaxRowBytes,
 	}
-	r.skipBOM()
+	r.ls.skipBOM()
 	r.findHeader()
 	r.cols = opts.Columns
 	if r.cols == nil {
@@ -200,20 +177,6 @@ func newNDJSONReader(src *source, file string, opts Options) (*ndjsonReader, err
 	}
 	r.seen = make([]bool, len(r.cols))
 	return r, nil
-}
-
-func (r *ndjsonReader) skipBOM() {
-	ls := r.ls
-	for ls.w < 3 && ls.err == nil {
-		n, err := ls.src.Read(ls.buf[ls.w:])
-		ls.w += n
-		if err != nil {
-			ls.err = err
-		}
-	}
-	if bytes.HasPrefix(ls.buf[:ls.w], utf8BOM) {
-		ls.r = 3
-	}
 }
 
 // findHeader reads lines up to the first object and takes its keys. Lines

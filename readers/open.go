@@ -112,6 +112,17 @@ func open(path string, opts Options) (Reader, error) {
 	return r, nil
 }
 
+// FormatOf is the format Open reads path in: opts.Format when set, else
+// the one its extension names (FormatAuto when none does).
+func FormatOf(path string, opts Options) Format {
+	if opts.Format != FormatAuto {
+		return opts.Format
+	}
+	_, base := splitCompressionExt(path)
+	f, _ := formatByExt(base)
+	return f
+}
+
 // formatByExt maps a (decompressed) file name to its format.
 func formatByExt(name string) (f Format, tsv bool) {
 	switch strings.ToLower(filepath.Ext(name)) {

@@ -78,13 +78,10 @@ var knownLibraryLeaks = map[string]bool{
 
 // expectedDifferences lists columns where this reader deliberately differs
 // from DuckDB, file -> column -> why. Those columns are not compared; every
-// other column of the file still is.
-var expectedDifferences = map[string]map[string]string{
-	"old_list_structure.parquet": {
-		"a": "legacy two-level list<list>: arrow-go keeps the repeated group " +
-			"as a struct {\"array\": [...]}, DuckDB applies the backward-compatibility rule",
-	},
-}
+// other column of the file still is. None today: old_list_structure.parquet's
+// legacy two-level list<list>, which pqarrow kept as {"array": [...]}, now
+// follows the spec's backward-compatibility rule, as DuckDB does.
+var expectedDifferences = map[string]map[string]string{}
 
 func TestParquetCorpus(t *testing.T) {
 	if _, err := os.Stat(parquetCorpusDir); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func TestGenerateRenewalsParquet(t *testing.T) {
 		if r.email != nil {
 			email = *r.email
 		}
-		amount := string(appendDecimal(nil, decimal128.FromI64(r.cents).BigInt(), 2))
+		amount := string(appendDecimal(nil, strconv.FormatInt(r.cents, 10), 2))
 		require.NoError(t, w.Write([]string{r.id, r.user, email, r.phone, r.country, r.plan,
 			amount, r.currency, r.renewedAt.Format(time.RFC3339Nano)}))
 	}
@@ -221,8 +222,8 @@ func TestParquetProjection(t *testing.T) {
 		assert.Equal(t, String("ren-a-0001"), row.Values[2])
 		assert.Equal(t, row.Values[1], row.Values[3])
 		pr := r.(*parquetReader)
-		require.NotNil(t, pr.rr)
-		assert.Len(t, pr.rr.Schema().Fields(), 3, "only the projected columns are read")
+		assert.Len(t, pr.fields, 3, "only the projected columns are read")
+		assert.Len(t, pr.leaves, 3, "only the projected leaf columns are read")
 	})
 	t.Run("missing column", func(t *testing.T) {
 		_, err := openParquet(renewalsParquet, Options{Columns: []string{"email", "nope", "also_nope"}})
@@ -554,7 +555,7 @@ func (a *cappedAllocator) Reallocate(size int, b []byte) []byte {
 var parquetNumber = regexp.MustCompile(`^(-?[0-9]+(\.[0-9]+)?|NaN|Inf|-Inf)$`)
 
 // FuzzParquetReader: arbitrary bytes must give rows, row errors or an error
-// naming the file, never a panic. Rows are numbered 1, 2, 3..., carry
+// naming the file, never a panic (nor from the read-memory estimate). Rows are numbered 1, 2, 3..., carry
 // values or a *RowError, and every value keeps the documented contract
 // (valid UTF-8 text, plain decimal numbers, valid JSON). A fatal error is
 // sticky, io.EOF stays io.EOF, live memory stays within a cap and Close
@@ -581,6 +582,11 @@ func FuzzParquetReader(f *testing.F) {
 			t.Skip("input too large for the fuzz limits")
 		}
 		const name = "fuzz.parquet"
+		// The layout estimate reads the same footer and page headers: an
+		// error or an estimate, never a panic nor a negative size.
+		if m, err := estimateParquetMemory(name, bytes.NewReader(data), int64(len(data)), nil); err == nil && m.Bytes < 0 {
+			t.Fatalf("negative estimate %+v", m)
+		}
 		mem := newCapped()
 		r, err := newParquetReaderFrom(name, bytes.NewReader(data), int64(len(data)), Options{}, mem, parquetFuzzLimits)
 		if mem.exceeded > 0 {

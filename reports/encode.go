@@ -2,9 +2,9 @@ package reports
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"afimport/importer"
+	"afimport/internal/jsonenc"
 )
 
 // Header is the first line of every CSV report, and the key order of every
@@ -90,13 +90,13 @@ func appendCSVField(dst []byte, s string) []byte {
 // encoding/json does.
 func appendNDJSON(dst []byte, r *importer.Result, fileID, mappingID string) []byte {
 	dst = append(dst, `{"file":`...)
-	dst = appendJSONString(dst, r.Pos.File)
+	dst = jsonenc.AppendString(dst, r.Pos.File)
 	dst = append(dst, `,"row":`...)
 	dst = strconv.AppendInt(dst, r.Pos.Row, 10)
 	dst = append(dst, `,"status":`...)
-	dst = appendJSONString(dst, string(r.Status))
+	dst = jsonenc.AppendString(dst, string(r.Status))
 	dst = append(dst, `,"reason":`...)
-	dst = appendJSONString(dst, r.Reason)
+	dst = jsonenc.AppendString(dst, r.Reason)
 	if r.HTTPStatus != 0 {
 		dst = append(dst, `,"http_status":`...)
 		dst = strconv.AppendInt(dst, int64(r.HTTPStatus), 10)
@@ -106,67 +106,14 @@ func appendNDJSON(dst []byte, r *importer.Result, fileID, mappingID string) []by
 	dst = append(dst, `,"latency_ms":`...)
 	dst = strconv.AppendInt(dst, r.LatencyMS, 10)
 	dst = append(dst, `,"dedup_id":`...)
-	dst = appendJSONString(dst, r.DedupID)
+	dst = jsonenc.AppendString(dst, r.DedupID)
 	dst = append(dst, `,"message_id":`...)
-	dst = appendJSONString(dst, r.MessageID)
+	dst = jsonenc.AppendString(dst, r.MessageID)
 	dst = append(dst, `,"row_hash":`...)
-	dst = appendJSONString(dst, r.RowHash)
+	dst = jsonenc.AppendString(dst, r.RowHash)
 	dst = append(dst, `,"file_id":"`...)
 	dst = append(dst, fileID...)
 	dst = append(dst, `","mapping_id":"`...)
 	dst = append(dst, mappingID...)
 	return append(dst, "\"}\n"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. It escapes what JSON
-// requires plus U+2028 and U+2029 (as encoding/json does), but not HTML
-// characters: the report is not embedded in web pages.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

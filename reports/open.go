@@ -263,7 +263,7 @@ func (w *Writer) probe(from, to int64) error {
 func hex16(h uint64) string {
 	var b [16]byte
 	for i := 15; i >= 0; i-- {
-		b[i] = hexDigits[h&0xf]
+		b[i] = "0123456789abcdef"[h&0xf]
 		h >>= 4
 	}
 	return string(b[:])

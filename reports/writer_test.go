@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"afimport/importer"
+	"afimport/internal/jsonenc"
 	"afimport/readers"
 )
 
@@ -82,7 +83,7 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uo\te`, "ctl\x00\x01\x1f\x7f", "bad\xffutf8\xc3", "sep\u2028\u2029", "é中😀", "<&>"} {
 		t.Run(strconv.Quote(s), func(t *testing.T) {
 			var back string
-			require.NoError(t, json.Unmarshal(appendJSONString(nil, s), &back))
+			require.NoError(t, json.Unmarshal(jsonenc.AppendString(nil, s), &back))
 			want := strings.ToValidUTF8(s, "\uFFFD")
 			// encoding/json maps each invalid byte to one U+FFFD.
 			if s == "bad\xffutf8\xc3" {

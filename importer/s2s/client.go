@@ -122,32 +122,52 @@ func NewClient(o Options) (*Client, error) {
 	}
 	conns := max(o.MaxInFlight, 1)
 	protos := new(http.Protocols)
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs}
 	switch o.HTTP {
 	case "", "auto":
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
+		tlsConf.NextProtos = []string{"h2", "http/1.1"}
 	case "1.1":
 		protos.SetHTTP1(true)
+		tlsConf.NextProtos = []string{"http/1.1"}
 	case "2":
 		protos.SetHTTP2(true)
 		protos.SetUnencryptedHTTP2(u.Scheme == "http")
+		tlsConf.NextProtos = []string{"h2"}
 	default:
 		return nil, fmt.Errorf("--http %q: want auto, 1.1 or 2", o.HTTP)
 	}
+	dial := (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 	tr := &http.Transport{
-		Proxy:       http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		Protocols:   protos,
+		Proxy: http.ProxyFromEnvironment,
+		// Every HTTP/1.1 connection is guarded (see guardConn): over TLS
+		// the handshake is made here, so that the guard sits above it.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &guardConn{Conn: c}, nil
+		},
+		DialTLSContext: dialTLS(dial, tlsConf, connect),
+		Protocols:      protos,
 		// One host: keep an idle connection for every request that may be
 		// in flight, so the pool never closes one only to dial it again.
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: connect,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs},
+		// Used by net/http only for TLS through a proxy; dialTLS otherwise.
+		TLSClientConfig: tlsConf,
 		// Bodies are small JSON; compression costs more CPU than it saves.
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 64 << 10,
+		// Answers are a few hundred bytes and bodies about one KiB: 2 KiB
+		// buffers instead of 4 KiB save ~4 MB at 1,000 connections, and a
+		// longer header line or body still goes through, in pieces.
+		ReadBufferSize:  2 << 10,
+		WriteBufferSize: 2 << 10,
 		HTTP2: &http.HTTP2Config{
 			// At a server's stream limit, open another connection rather
 			// than queueing requests behind the ones in flight.

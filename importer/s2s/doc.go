@@ -7,4 +7,11 @@
 // it), never retries and never follows a redirect: a POST answered 3xx is
 // reported as such, and the importer, which owns every retry decision,
 // rejects it. It knows nothing of rows, reports or the acceptance window.
+//
+// Over HTTP/1.1 every connection is guarded (guardConn): one that carried
+// an answer other than 1xx/2xx is closed after it, because net/http pools
+// a connection before it notices bytes a broken server sent after its
+// answer (golang/go#31259), and the next request would read them as its
+// own answer. Stray bytes after a 2xx are not covered. HTTP/2 frames every
+// answer and needs no guard.
 package s2s

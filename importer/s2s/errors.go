@@ -51,14 +51,19 @@ func reasonOf(err error, p progress) string {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "cancelled " + step
+	case errors.As(err, &dnsErr):
+		// Before timeouts: a lookup that timed out is a DNS failure, not
+		// a server that did not answer.
+		switch {
+		case dnsErr.IsNotFound:
+			return "DNS: no such host"
+		case dnsErr.IsTimeout:
+			return "DNS lookup timed out"
+		}
+		return "DNS lookup failed"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout " + step
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsNotFound {
-			return "DNS: no such host"
-		}
-		return "DNS lookup failed"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):

@@ -2,6 +2,7 @@ package s2stest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -66,20 +67,50 @@ func (s *Server) Close() { _ = s.srv.Close() }
 // not nil, gets the listening address and the shutdown; never a line per
 // request.
 func ListenAndServe(ctx context.Context, addr string, cfg Config, logf func(string, ...any)) error {
+	return serve(ctx, addr, cfg, "", "", logf)
+}
+
+// ListenAndServeTLS is ListenAndServe over HTTPS with the PEM certificate
+// and key in certFile and keyFile; it offers HTTP/2 and HTTP/1.1 (ALPN).
+func ListenAndServeTLS(ctx context.Context, addr string, cfg Config, certFile, keyFile string, logf func(string, ...any)) error {
+	if certFile == "" || keyFile == "" {
+		return errors.New("s2s mock: TLS needs both a certificate and a key file")
+	}
+	return serve(ctx, addr, cfg, certFile, keyFile, logf)
+}
+
+func serve(ctx context.Context, addr string, cfg Config, certFile, keyFile string, logf func(string, ...any)) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("s2s mock: %w", err)
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	srv := newHTTPServer(NewHandler(cfg))
+	scheme := "http"
+	if certFile != "" {
+		// Loaded before listening, so that a bad file is an error, not
+		// a server that fails every handshake.
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return fmt.Errorf("s2s mock: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("s2s mock: %w", err)
 	}
-	srv := newHTTPServer(NewHandler(cfg))
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	logf("s2s mock listening on http://%s", ln.Addr())
+	go func() {
+		if scheme == "https" {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	logf("s2s mock listening on %s://%s", scheme, ln.Addr())
 
 	select {
 	case err := <-errc:

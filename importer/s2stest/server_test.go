@@ -2,12 +2,15 @@ package s2stest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -463,19 +466,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestListenAndServe(t *testing.T) {
+// serving runs serve on a free loopback address until the test ends or
+// cancel is called; done gets its result, logs what it logged.
+type serving struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	mu     sync.Mutex
+	logs   []string
+}
+
+func startServing(t *testing.T, serve func(ctx context.Context, addr string, logf func(string, ...any)) error) *serving {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := ln.Addr().String()
+	s := &serving{addr: ln.Addr().String(), done: make(chan error, 1)}
 	require.NoError(t, ln.Close())
-
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var logs []string
-	logf := func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }
-	done := make(chan error, 1)
-	go func() { done <- ListenAndServe(ctx, addr, Config{Token: testToken}, logf) }()
+	t.Cleanup(cancel)
+	s.cancel = cancel
+	logf := func(f string, a ...any) { s.mu.Lock(); s.logs = append(s.logs, fmt.Sprintf(f, a...)); s.mu.Unlock() }
+	go func() { s.done <- serve(ctx, s.addr, logf) }()
+	return s
+}
+
+func TestListenAndServe(t *testing.T) {
+	sv := startServing(t, func(ctx context.Context, addr string, logf func(string, ...any)) error {
+		return ListenAndServe(ctx, addr, Config{Token: testToken}, logf)
+	})
+	addr, cancel, done := sv.addr, sv.cancel, sv.done
 
 	c := newClient(t, 2*time.Second)
 	base := "http://" + addr
@@ -497,10 +516,55 @@ func TestListenAndServe(t *testing.T) {
 		t.Fatal("ListenAndServe did not return after cancel")
 	}
 	c.CloseIdleConnections()
-	_, err = net.DialTimeout("tcp", addr, time.Second)
+	_, err := net.DialTimeout("tcp", addr, time.Second)
 	assert.Error(t, err, "listener closed")
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, logs, 2, "no line per request")
-	assert.Equal(t, "s2s mock listening on "+base, logs[0])
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	require.Len(t, sv.logs, 2, "no line per request")
+	assert.Equal(t, "s2s mock listening on "+base, sv.logs[0])
+}
+
+func TestListenAndServeTLS(t *testing.T) {
+	certFile, keyFile, err := WriteSelfSigned(t.TempDir())
+	require.NoError(t, err)
+	pemBytes, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(pemBytes))
+
+	sv := startServing(t, func(ctx context.Context, addr string, logf func(string, ...any)) error {
+		return ListenAndServeTLS(ctx, addr, Config{Token: testToken}, certFile, keyFile, logf)
+	})
+	addr := sv.addr
+
+	for _, h2 := range []bool{true, false} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
+		var proto string
+		require.Eventually(t, func() bool {
+			req, _ := http.NewRequest("POST", "https://"+addr+EventPath+testApp, strings.NewReader(body("event")))
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			proto = resp.Proto
+			return resp.StatusCode == 202
+		}, 3*time.Second, 20*time.Millisecond)
+		assert.Equal(t, map[bool]string{true: "HTTP/2.0", false: "HTTP/1.1"}[h2], proto, "HTTP/2 through ALPN, HTTP/1.1 when the client asks")
+		tr.CloseIdleConnections()
+	}
+	sv.cancel()
+	require.NoError(t, <-sv.done)
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	assert.Equal(t, "s2s mock listening on https://"+addr, sv.logs[0])
+
+	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, "", nil))
+	assert.Error(t, ListenAndServeTLS(context.Background(), "127.0.0.1:0", Config{}, certFile, certFile, nil), "not a key")
 }

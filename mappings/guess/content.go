@@ -18,21 +18,6 @@ import (
 // Value predicates. Each looks at one non-empty sample value and answers
 // whether it could be fed to one target as the mapping would read it.
 
-// missing mirrors the mapping's notion of a missing value: null, or text
-// that is empty after trimming (a JSON null too).
-func missing(v readers.Value) bool {
-	switch v.Kind {
-	case readers.KindNull:
-		return true
-	case readers.KindString, readers.KindNumber:
-		return strings.TrimSpace(v.S) == ""
-	case readers.KindJSON:
-		s := strings.TrimSpace(v.S)
-		return s == "" || s == "null"
-	}
-	return false
-}
-
 func str(v readers.Value) (string, bool) {
 	if v.Kind != readers.KindString {
 		return "", false

@@ -184,7 +184,7 @@ func (p *planner) analyze(header []string, rows [][]readers.Value) {
 		}
 		c := &column{idx: i, name: name, toks: tokens(n), hint: nameHint(n), rows: len(rows)}
 		for r, row := range rows {
-			if i < len(row) && !missing(row[i]) {
+			if i < len(row) && !mappings.IsMissing(row[i]) {
 				c.vals = append(c.vals, row[i])
 				c.at = append(c.at, r)
 			}

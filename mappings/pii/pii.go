@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -286,6 +287,9 @@ func Phone(raw, region string) (string, error) {
 // E.164 has no extensions and the line itself identifies the person.
 // Invalid UTF-8 and empty values also wrap ErrInvalidUTF8 and ErrEmpty.
 func PhoneE164(raw, region string) (string, error) {
+	if e164, err, ok := phoneE164Fast(raw, region); ok {
+		return e164, err
+	}
 	if len(raw) > maxPhoneLen*2 {
 		return phoneE164(raw, region)
 	}
@@ -307,10 +311,12 @@ func PhoneE164(raw, region string) (string, error) {
 	return e164, err
 }
 
-// phoneCache remembers recent answers of PhoneE164: parsing a number costs
-// tens of microseconds, and exports repeat numbers (one customer, many
-// renewals). The answer is a pure function of (raw, region); errors are
-// fixed texts that never hold the value, so sharing them is safe.
+// phoneCache remembers recent answers of the library for the values the
+// fast path leaves to it: parsing a number costs the library tens of
+// microseconds, and exports repeat numbers (one customer, many renewals).
+// The fast path answers in less time than a cache takes, so it has none.
+// The answer is a pure function of (raw, region); errors are fixed texts
+// that never hold the value, so sharing them is safe.
 var phoneCache = struct {
 	mu sync.Mutex
 	m  map[phoneKey]phoneResult
@@ -325,20 +331,46 @@ type phoneResult struct {
 	err  error
 }
 
-func phoneE164(raw, region string) (e164 string, err error) {
+// phoneInput checks and trims a phone value and its region, the part of
+// PhoneE164 before the number is read.
+func phoneInput(raw, region string) (s, reg string, err error) {
 	if !utf8.ValidString(raw) {
-		return "", fmt.Errorf("%w: %w", ErrNotPhone, ErrInvalidUTF8)
+		return "", "", fmt.Errorf("%w: %w", ErrNotPhone, ErrInvalidUTF8)
 	}
-	s := strings.TrimFunc(raw, isTrimmed)
+	s = strings.TrimFunc(raw, isTrimmed)
 	if s == "" {
-		return "", fmt.Errorf("%w: %w", ErrNotPhone, ErrEmpty)
+		return "", "", fmt.Errorf("%w: %w", ErrNotPhone, ErrEmpty)
 	}
 	region = strings.ToUpper(strings.TrimSpace(region))
 	if region != "" && !phonenumbers.GetSupportedRegions()[region] {
-		return "", fmt.Errorf("%w: want an ISO 3166-1 alpha-2 code the phone library knows, such as US", ErrRegion)
+		return "", "", fmt.Errorf("%w: want an ISO 3166-1 alpha-2 code the phone library knows, such as US", ErrRegion)
 	}
 	if len(s) > maxPhoneLen {
-		return "", fmt.Errorf("%w: longer than %d bytes", ErrNotPhone, maxPhoneLen)
+		return "", "", fmt.Errorf("%w: longer than %d bytes", ErrNotPhone, maxPhoneLen)
+	}
+	return s, region, nil
+}
+
+// phoneE164Fast is PhoneE164 by the fast path; ok false: the value is left
+// to the library.
+func phoneE164Fast(raw, region string) (e164 string, err error, ok bool) {
+	s, region, err := phoneInput(raw, region)
+	if err != nil {
+		return "", err, true
+	}
+	defer func() {
+		if recover() != nil { // a bug, never an answer: the library decides
+			e164, err, ok = "", nil, false
+		}
+	}()
+	return readPhone(s, region, true)
+}
+
+// phoneE164 is PhoneE164 by the library, without the cache.
+func phoneE164(raw, region string) (e164 string, err error) {
+	s, region, err := phoneInput(raw, region)
+	if err != nil {
+		return "", err
 	}
 	// The library is a port of a large Java code base; a panic on some odd
 	// input must become a row error, not a crashed import.
@@ -347,7 +379,49 @@ func phoneE164(raw, region string) (e164 string, err error) {
 			e164, err = "", fmt.Errorf("%w: unparseable", ErrNotPhone)
 		}
 	}()
+	e164, err, _ = readPhone(s, region, false)
+	return e164, err
+}
 
+// libraryPhone is Parse followed by IsValidNumber and Format(E164): the
+// library's reading of a number, which the fast path must equal.
+func libraryPhone(s, region string) (e164 string, valid bool, err error, ok bool) {
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil {
+		return "", false, err, true
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", false, nil, true
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true, nil, true
+}
+
+// fastPhone is libraryPhone by the fast path (phonefast.go), using buf for
+// the digits. ok false: the fast path does not cover this value.
+func fastPhone(s, region string, buf []byte) (e164 string, valid bool, err error, ok bool) {
+	n, err, ok := fastParse(s, region, buf)
+	if !ok || err != nil {
+		return "", false, err, ok
+	}
+	valid, ok = fastValid(n)
+	if !ok || !valid {
+		return "", false, nil, ok
+	}
+	var e [1 + 3 + maxNSN]byte
+	return string(append(strconv.AppendInt(append(e[:0], '+'), int64(n.cc), 10), n.nsn...)), true, nil, true
+}
+
+// readPhone applies PhoneE164's rules around the reading of a trimmed value
+// s in a known or empty region, by the fast path or by the library. ok
+// false: the fast path does not cover this value.
+func readPhone(s, region string, fast bool) (e164 string, err error, ok bool) {
+	var buf [maxPhoneLen]byte
+	read := func(s string) (string, bool, error, bool) {
+		if fast {
+			return fastPhone(s, region, buf[:])
+		}
+		return libraryPhone(s, region)
+	}
 	intl := ""
 	switch {
 	case strings.HasPrefix(s, "00"):
@@ -361,26 +435,30 @@ func phoneE164(raw, region string) (e164 string, err error) {
 	if region == "" && intl != "" {
 		s, intl = intl, ""
 	}
-	num, perr := phonenumbers.Parse(s, region)
-	if (perr != nil || !phonenumbers.IsValidNumber(num)) && intl != "" {
-		num, perr = phonenumbers.Parse(intl, region)
+	e164, valid, perr, ok := read(s)
+	if !ok {
+		return "", nil, false
+	}
+	if (perr != nil || !valid) && intl != "" {
+		if e164, valid, perr, ok = read(intl); !ok {
+			return "", nil, false
+		}
 	}
 	if perr != nil {
 		// The library's errors are fixed strings that never quote the input.
-		return "", fmt.Errorf("%w: %v", ErrNotPhone, perr)
+		return "", fmt.Errorf("%w: %v", ErrNotPhone, perr), true
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%w: not a number in use for its country code", ErrNotPhone)
+	if !valid {
+		return "", fmt.Errorf("%w: not a number in use for its country code", ErrNotPhone), true
 	}
 	// The library's metadata admits some national numbers that are longer
 	// than E.164 allows once the country code is added (German numbers of
 	// 14 digits: +49 and 14 digits is 16). Such a value is not E.164, and
 	// the API's phone fields refuse it.
-	e164 = phonenumbers.Format(num, phonenumbers.E164)
 	if len(e164)-1 > maxE164Digits {
-		return "", fmt.Errorf("%w: more than the %d digits of an E.164 number", ErrNotPhone, maxE164Digits)
+		return "", fmt.Errorf("%w: more than the %d digits of an E.164 number", ErrNotPhone, maxE164Digits), true
 	}
-	return e164, nil
+	return e164, nil, true
 }
 
 // SHA256Hex returns the lowercase hex SHA-256 of s, 64 characters.

@@ -6,9 +6,15 @@
 // also measures the ceiling: hey POSTing one fixed body, as afimport would
 // send it, to the same mock with the same concurrency.
 //
+// With -tls the mock serves HTTPS with a self-signed certificate made at
+// start, which afimport trusts through SSL_CERT_FILE (its normal system
+// roots path); -http picks the protocol (HTTP/2 through ALPN, or 1.1).
+//
 //	go run ./importer/s2stest/bench -rows 200000 -runs 3 -hey
-//	go run ./importer/s2stest/bench -rows 200000 -latency 20ms -concurrency 64
+//	go run ./importer/s2stest/bench -rows 20000 -rate 1000 -max-in-flight 0 -latency 100ms -jitter 40ms
+//	go run ./importer/s2stest/bench -rows 100000 -tls -http 2 -hey
 //	go run ./importer/s2stest/bench -rows 200000 -dry
+//	go run ./importer/s2stest/bench -rows 600000 -dry -phone -long-url -format csv,parquet -layout duckdb -base /tmp/afimport-old
 //
 // Loopback only: the mock listens on 127.0.0.1.
 package main
@@ -16,6 +22,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -35,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"afimport/importer/s2stest"
 	"afimport/internal/benchdata"
 	"afimport/mappings"
 	"afimport/readers"
@@ -43,7 +52,10 @@ import (
 type config struct {
 	rows        int
 	latency     time.Duration
+	jitter      time.Duration
 	concurrency int
+	tls         bool
+	http        string
 	dry         bool
 	format      string
 	runs        int
@@ -56,31 +68,55 @@ type config struct {
 	keep        bool
 	extra       string
 	bin         string
+	base        string
+	layout      string
 }
+
+// longURL makes page_url ~110 bytes and distinct per row, as in real exports
+// (the default keeps the short, repeating URL of the earlier figures).
+var longURL bool
 
 func main() {
 	var c config
 	flag.IntVar(&c.rows, "rows", 200000, "rows in the generated export")
 	flag.DurationVar(&c.latency, "latency", 0, "mock service time per request")
-	flag.IntVar(&c.concurrency, "concurrency", 64, "afimport --concurrency (and hey -c)")
+	flag.DurationVar(&c.jitter, "jitter", 0, "mock: uniform random extra service time per request")
+	flag.IntVar(&c.concurrency, "max-in-flight", 64, "afimport --max-in-flight, and hey -c (0: afimport's default, hey -c 64)")
+	flag.IntVar(&c.concurrency, "concurrency", 64, "old name of -max-in-flight")
+	flag.BoolVar(&c.tls, "tls", false, "the mock serves HTTPS with a self-signed certificate, trusted by afimport through SSL_CERT_FILE")
+	flag.StringVar(&c.http, "http", "auto", "afimport --http: auto, 1.1 or 2 (2 needs -tls); hey -h2 unless 1.1 or plain http")
 	flag.BoolVar(&c.dry, "dry", false, "afimport --dry-run (no mock)")
-	flag.StringVar(&c.format, "format", "csv", "export format: csv or ndjson")
+	flag.StringVar(&c.format, "format", "csv", "export formats, comma separated: csv, ndjson, parquet (the same rows in each; runs alternate between them)")
+	flag.StringVar(&c.layout, "layout", "arrow", "parquet layout: arrow (1 MiB pages, one row group), duckdb (row groups of 122,880 rows, one page per column each), duckdb1 (one row group, one page per column)")
+	flag.StringVar(&c.base, "base", "", "also run this afimport binary (a baseline, e.g. main's build), interleaved with the one measured")
+	flag.BoolVar(&longURL, "long-url", false, "page_url ~110 bytes and distinct per row (default: short and repeating)")
 	flag.IntVar(&c.runs, "runs", 3, "runs of afimport; medians are over these")
 	flag.BoolVar(&c.hey, "hey", false, "also run hey (if on PATH) against the same mock for the ceiling")
 	flag.IntVar(&c.heyN, "hey-n", 0, "hey requests (default: -rows)")
 	flag.Float64Var(&c.rate, "rate", 0, "afimport --rate (0: unlimited)")
 	flag.IntVar(&c.burst, "burst", 20, "afimport --burst")
-	flag.BoolVar(&c.phone, "phone", false, "also map phone (E.164 hashing, region from country)")
+	flag.BoolVar(&c.phone, "phone", true, "map the phone column (E.164 hashing, region from country); -phone=false leaves it out")
 	flag.BoolVar(&c.preflight, "preflight", true, "afimport --preflight (its default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory and print its path")
 	flag.StringVar(&c.extra, "args", "", "extra afimport import flags, space separated")
 	flag.StringVar(&c.bin, "bin", "", "use this afimport binary (e.g. an older build, for before/after) instead of building one")
 	flag.Parse()
-	if c.format != "csv" && c.format != "ndjson" {
-		fatalf("-format %q: want csv or ndjson", c.format)
+	for _, f := range strings.Split(c.format, ",") {
+		if f != "csv" && f != "ndjson" && f != "parquet" {
+			fatalf("-format %q: want csv, ndjson or parquet", f)
+		}
+	}
+	if _, ok := parquetLayouts[c.layout]; !ok {
+		fatalf("-layout %q: want arrow, duckdb or duckdb1", c.layout)
 	}
 	if c.runs < 1 || c.rows < 1 {
 		fatalf("-runs and -rows must be at least 1")
+	}
+	switch {
+	case c.http != "auto" && c.http != "1.1" && c.http != "2":
+		fatalf("-http %q: want auto, 1.1 or 2", c.http)
+	case c.http == "2" && !c.tls:
+		fatalf("-http 2 needs -tls (the mock offers HTTP/2 through ALPN only)")
 	}
 	if err := run(c); err != nil {
 		fatalf("%v", err)
@@ -118,28 +154,43 @@ func run(c config) error {
 	}
 
 	now := time.Now()
-	input := filepath.Join(dir, "renewals."+c.format)
 	mapping := filepath.Join(dir, "renewals.yaml")
 	if err := os.WriteFile(mapping, []byte(benchdata.Mapping(c.phone)), 0o644); err != nil {
 		return err
 	}
-	size, err := writeExport(input, c.format, c.rows, now)
-	if err != nil {
-		return err
+	formats := strings.Split(c.format, ",")
+	inputs := make([]string, len(formats))
+	for i, format := range formats {
+		inputs[i] = filepath.Join(dir, "renewals."+format)
+		size, err := writeExport(inputs[i], format, c.layout, c.rows, now)
+		if err != nil {
+			return err
+		}
+		layout := ""
+		if format == "parquet" {
+			layout = " (" + c.layout + " layout, zstd)"
+		}
+		fmt.Printf("input: %d rows, %d columns, %s%s, %.1f MB; GOMAXPROCS %d, %s\n",
+			c.rows, len(benchdata.Columns), format, layout, float64(size)/1e6, runtime.GOMAXPROCS(0), runtime.Version())
 	}
-	fmt.Printf("input: %d rows, %d benchdata.Columns, %s, %.1f MB; GOMAXPROCS %d, %s\n",
-		c.rows, len(benchdata.Columns), c.format, float64(size)/1e6, runtime.GOMAXPROCS(0), runtime.Version())
+	bins := []string{bin}
+	names := []string{"afimport"}
+	if c.base != "" {
+		bins = []string{c.base, bin}
+		names = []string{"base", "afimport"}
+	}
 
 	var mock *mockProc
 	if !c.dry {
-		if mock, err = startMock(bin, c.latency); err != nil {
+		if mock, err = startMock(bin, dir, c); err != nil {
 			return err
 		}
 		defer mock.stop()
-		fmt.Printf("mock: %s (pid %d, latency %s)\n", mock.url, mock.cmd.Process.Pid, c.latency)
+		fmt.Printf("mock: %s (pid %d, latency %s, jitter %s, afimport --http %s)\n", mock.url, mock.cmd.Process.Pid, c.latency, c.jitter, c.http)
 	}
 
-	if c.dry && c.format == "csv" {
+	if i := slices.Index(formats, "csv"); c.dry && i >= 0 {
+		input := inputs[i]
 		// The reading floor: a bare encoding/csv pass over the same file.
 		var floor []float64
 		for range max(c.runs, 3) {
@@ -167,37 +218,66 @@ func run(c config) error {
 		fmt.Printf("hey     : %9.0f req/s  %6.1f µs CPU/req  (mock CPU %.1f µs/req)\n", rps, heyCPU, cpu)
 	}
 
-	fmt.Printf("%-8s %10s %12s %10s %10s %s\n", "run", "rows/s", "CPU µs/row", "RSS MB", "wall s", "mock CPU µs/req")
-	var rps, cpu, rss []float64
+	// One series per (binary, format), each run going through all of them
+	// in turn, so that they all see the same machine.
+	type series struct {
+		label         string
+		bin, input    string
+		rps, cpu, rss []float64
+	}
+	var all []*series
+	for i, format := range formats {
+		for j := range bins {
+			label := names[j]
+			if len(formats) > 1 {
+				label += " " + format
+			}
+			all = append(all, &series{label: label, bin: bins[j], input: inputs[i]})
+		}
+	}
+	width := 8
+	for _, s := range all {
+		width = max(width, len(s.label))
+		if len(all) > 1 {
+			width = max(width, len("median ")+len(s.label))
+		}
+	}
+	fmt.Printf("%-*s %10s %12s %10s %10s %s\n", width, "run", "rows/s", "CPU µs/row", "RSS MB", "wall s", "mock CPU µs/req")
 	for range c.runs {
 		heyRun() // interleaved, so both see the same machine
-		res, err := runImport(bin, dir, input, mapping, mock, c)
-		if err != nil {
-			return err
-		}
-		rps = append(rps, res.rps)
-		cpu = append(cpu, res.cpuPerRow)
-		rss = append(rss, res.rssMB)
-		mockCPU := "-"
-		if res.mockCPU > 0 {
-			mockCPU = fmt.Sprintf("%.1f", res.mockCPU)
-		}
-		fmt.Printf("afimport %10.0f %12.1f %10.1f %10.2f %s\n", res.rps, res.cpuPerRow, res.rssMB, res.wall.Seconds(), mockCPU)
-		if res.perSecond != nil {
-			printRate(res.perSecond, c.rate, c.burst)
+		for _, s := range all {
+			res, err := runImport(s.bin, dir, s.input, mapping, mock, c)
+			if err != nil {
+				return err
+			}
+			s.rps = append(s.rps, res.rps)
+			s.cpu = append(s.cpu, res.cpuPerRow)
+			s.rss = append(s.rss, res.rssMB)
+			mockCPU := "-"
+			if res.mockCPU > 0 {
+				mockCPU = fmt.Sprintf("%.1f", res.mockCPU)
+			}
+			fmt.Printf("%-*s %10.0f %12.1f %10.1f %10.2f %s\n", width, s.label, res.rps, res.cpuPerRow, res.rssMB, res.wall.Seconds(), mockCPU)
+			if res.perSecond != nil {
+				printRate(res.perSecond, c.rate, c.burst)
+			}
 		}
 	}
 	heyRun()
-	fmt.Printf("median   %10.0f %12.1f %10.1f\n", median(rps), median(cpu), median(rss))
+	for _, s := range all {
+		label := "median"
+		if len(all) > 1 {
+			label += " " + s.label
+		}
+		fmt.Printf("%-*s %10.0f %12.1f %10.1f\n", width, label, median(s.rps), median(s.cpu), median(s.rss))
+	}
+	last := all[len(all)-1]
+	rps, cpu := last.rps, last.cpu
 	if len(heyRPS) > 0 {
 		h := median(heyRPS)
 		fmt.Printf("hey median %.0f req/s %s; afimport/hey = %.1f%%\n", h, fmtList(heyRPS, "%.0f"), 100*median(rps)/h)
 		fmt.Printf("hey median CPU %.1f µs/req %s; afimport CPU per row / hey CPU per request = %.1f%%\n",
 			median(heyCPUs), fmtList(heyCPUs, "%.1f"), 100*median(cpu)/median(heyCPUs))
-	}
-	if c.latency > 0 && !c.dry {
-		ideal := float64(c.concurrency) / c.latency.Seconds()
-		fmt.Printf("latency bound %d/%s = %.0f rows/s; afimport reaches %.1f%%\n", c.concurrency, c.latency, ideal, 100*median(rps)/ideal)
 	}
 	return nil
 }
@@ -220,11 +300,7 @@ var (
 	lastNames  = []string{"Smith", "García", "Dubois", "Chen", "Adeyemi", "Müller", "Sharma", "Nilsson", "López", "Tanaka"}
 	plans      = []string{"pro-monthly", "pro-yearly", "team-monthly", "basic-monthly"}
 	currencies = []string{"USD", "EUR", "GBP", "JPY"}
-	countries  = []struct{ code, phone string }{
-		{"US", "(650) 555-%04d"}, {"GB", "020 7946 %04d"}, {"DE", "030 1234%04d"}, {"FR", "06 12 34 %02d %02d"},
-		{"ES", "612 34 %04d"},
-	}
-	agents = []string{
+	agents     = []string{
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
@@ -243,13 +319,7 @@ func windowStart(now time.Time) time.Time {
 }
 
 func genRow(i int, now time.Time, rnd *rand.Rand, spread time.Duration) []string {
-	c := countries[i%len(countries)]
-	var phone string
-	if strings.Count(c.phone, "%") == 2 {
-		phone = fmt.Sprintf(c.phone, i%100, (i/100)%100)
-	} else {
-		phone = fmt.Sprintf(c.phone, i%10000)
-	}
+	phone, country := benchdata.Phone(i)
 	fn, ln := firstNames[rnd.IntN(len(firstNames))], lastNames[rnd.IntN(len(lastNames))]
 	coupon := ""
 	if i%4 == 0 {
@@ -257,36 +327,51 @@ func genRow(i int, now time.Time, rnd *rand.Rand, spread time.Duration) []string
 	}
 	ts := now.Add(-time.Duration(rnd.Int64N(int64(spread)))).UTC().Format(time.RFC3339)
 	plan := plans[i%len(plans)]
+	url := "https://www.example.com/plans/" + plan + "?utm_source=crm&utm_medium=email"
+	user := fmt.Sprintf("cus_%08x", rnd.Uint32())
+	if longURL {
+		url += fmt.Sprintf("&utm_campaign=renewal-%d&ref=%s&session=%016x", i%97, user, rnd.Uint64())
+	}
 	return []string{
 		"rn-" + strconv.Itoa(1000000+i),
-		fmt.Sprintf("cus_%08x", rnd.Uint32()),
+		user,
 		fmt.Sprintf(" %s.%s+%d@Example.COM", fn, ln, i),
 		phone,
-		c.code,
+		country,
 		fn, ln, plan,
 		fmt.Sprintf("%d.%02d", 5+rnd.IntN(500), rnd.IntN(100)),
 		currencies[i%len(currencies)],
 		ts,
 		fmt.Sprintf("%d.%d.%d.%d", 1+rnd.IntN(223), rnd.IntN(256), rnd.IntN(256), 1+rnd.IntN(254)),
 		agents[i%len(agents)],
-		"https://www.example.com/plans/" + plan + "?utm_source=crm&utm_medium=email",
+		url,
 		coupon,
 	}
 }
 
 // writeExport writes the renewals export and returns its size.
-func writeExport(path, format string, n int, now time.Time) (int64, error) {
+func writeExport(path, format, layout string, n int, now time.Time) (int64, error) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	// Spread timestamps over the last hour, never before the window opens
+	// nor within a minute of it (the run takes time).
+	spread := min(time.Hour, now.Sub(windowStart(now))-time.Minute)
+	spread = max(spread, time.Second)
+	if format == "parquet" {
+		if err := writeParquet(path, layout, n, now, rnd, spread); err != nil {
+			return 0, err
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	// Spread timestamps over the last hour, never before the window opens
-	// nor within a minute of it (the run takes time).
-	spread := min(time.Hour, now.Sub(windowStart(now))-time.Minute)
-	spread = max(spread, time.Second)
 	switch format {
 	case "csv":
 		cw := csv.NewWriter(bw)
@@ -358,12 +443,34 @@ func csvFloor(path string) (float64, error) {
 type mockProc struct {
 	cmd *exec.Cmd
 	url string
+	// caFile is the mock's self-signed certificate with -tls ("" without):
+	// afimport trusts it through SSL_CERT_FILE, the bench's own client
+	// through client.
+	caFile string
+	client *http.Client
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
-func startMock(bin string, latency time.Duration) (*mockProc, error) {
-	cmd := exec.Command(bin, "mock", "--addr", "127.0.0.1:0", "--latency", latency.String())
+func startMock(bin, dir string, c config) (*mockProc, error) {
+	args := []string{"mock", "--addr", "127.0.0.1:0", "--latency", c.latency.String(), "--jitter", c.jitter.String()}
+	m := &mockProc{client: http.DefaultClient}
+	if c.tls {
+		cert, key, err := s2stest.WriteSelfSigned(dir)
+		if err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
+		pemBytes, err := os.ReadFile(cert)
+		if err != nil {
+			return nil, err
+		}
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pemBytes)
+		m.caFile = cert
+		m.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+		args = append(args, "--tls-cert", cert, "--tls-key", key)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -374,9 +481,10 @@ func startMock(bin string, latency time.Duration) (*mockProc, error) {
 	}
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
-		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+		if sub := listenRE.FindStringSubmatch(sc.Text()); sub != nil {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return &mockProc{cmd: cmd, url: m[1]}, nil
+			m.cmd, m.url = cmd, sub[1]
+			return m, nil
 		}
 	}
 	_ = cmd.Process.Kill()
@@ -431,8 +539,11 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	summary := filepath.Join(dir, "summary.json")
 	_ = os.Remove(summary)
 	args := []string{"import", "--mapping", mapping, "--report", report, "--summary", summary, "--overwrite", "--quiet",
-		"--concurrency", strconv.Itoa(c.concurrency), "--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
-		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight)}
+		"--rate", strconv.FormatFloat(c.rate, 'f', -1, 64),
+		"--burst", strconv.Itoa(c.burst), "--preflight=" + strconv.FormatBool(c.preflight), "--http", c.http}
+	if c.concurrency > 0 {
+		args = append(args, "--max-in-flight", strconv.Itoa(c.concurrency))
+	}
 	if c.dry {
 		args = append(args, "--dry-run")
 	} else {
@@ -442,6 +553,11 @@ func runImport(bin, dir, input, mapping string, mock *mockProc, c config) (resul
 	args = append(args, input)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AF_S2S_TOKEN=bench-token")
+	if mock != nil && mock.caFile != "" {
+		// afimport's normal path: the system roots, which on Linux are
+		// read from SSL_CERT_FILE when it is set.
+		cmd.Env = append(cmd.Env, "SSL_CERT_FILE="+mock.caFile)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var mock0 time.Duration
@@ -508,9 +624,16 @@ func runHey(dir string, mock *mockProc, c config, now time.Time) (rps, mockCPU, 
 		n = c.rows
 	}
 	mock0 := mock.cpu()
-	cmd := exec.Command(heyBin, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c.concurrency), "-m", "POST",
-		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile,
-		mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com")
+	conc := c.concurrency
+	if conc <= 0 {
+		conc = 64
+	}
+	args := []string{"-n", strconv.Itoa(n), "-c", strconv.Itoa(conc), "-m", "POST",
+		"-T", "application/json", "-H", "Authorization: Bearer bench-token", "-D", bodyFile}
+	if c.tls && c.http != "1.1" {
+		args = append(args, "-h2") // what afimport negotiates (hey skips certificate checks)
+	}
+	cmd := exec.Command(heyBin, append(args, mock.url+"/v2.0/s2s/inapps/app/web/website-www.example.com")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("%w: %s", err, tail(string(out), 500))
@@ -579,7 +702,7 @@ func tail(s string, n int) string {
 // wall-clock second from start to end (the mock buckets arrivals itself,
 // so there is no sampling jitter), zero seconds included.
 func (m *mockProc) perSecond(start, end time.Time) ([]int64, error) {
-	resp, err := http.Get(m.url + "/_mock/stats")
+	resp, err := m.client.Get(m.url + "/_mock/stats")
 	if err != nil {
 		return nil, err
 	}
