@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"afimport/mappings"
 )
@@ -345,6 +346,15 @@ func readAnswer(buf []byte, r io.Reader) ([]byte, error) {
 // parseAnswer pulls messageId and message out of an API answer, falling
 // back to a short excerpt of a body that is not JSON.
 func parseAnswer(raw []byte) (id, msg string) {
+	if id, msg, ok := parseFlatAnswer(raw); ok {
+		return id, msg
+	}
+	return parseAnswerSlow(raw)
+}
+
+// parseAnswerSlow is parseAnswer without its fast path: encoding/json, or
+// an excerpt of a body that is not JSON. The fast path must agree with it.
+func parseAnswerSlow(raw []byte) (id, msg string) {
 	var a struct {
 		MessageID  string `json:"messageId"`
 		MessageID2 string `json:"message_id"`
@@ -367,6 +377,98 @@ func parseAnswer(raw []byte) (id, msg string) {
 		s = s[:200] + "…"
 	}
 	return "", strings.ToValidUTF8(s, "?")
+}
+
+// parseFlatAnswer is parseAnswer's fast path for the usual answer, a flat
+// JSON object of plain strings ({"status":"ok","messageId":"..."}): it
+// gives what json.Unmarshal into parseAnswer's struct gives (keys matched
+// case-insensitively, the last duplicate wins). Anything else (escapes,
+// non-ASCII keys, other value kinds, invalid UTF-8, trailing data) reports
+// false, and parseAnswer takes the general path.
+func parseFlatAnswer(raw []byte) (id, msg string, ok bool) {
+	var id1, id2, m1, m2 []byte
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return "", "", false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		i++
+	} else {
+		for {
+			key, next, ok := flatString(raw, i)
+			if !ok {
+				return "", "", false
+			}
+			for _, c := range key {
+				if c >= utf8.RuneSelf {
+					return "", "", false
+				}
+			}
+			i = skipSpace(raw, next)
+			if i >= len(raw) || raw[i] != ':' {
+				return "", "", false
+			}
+			val, next, ok := flatString(raw, skipSpace(raw, i+1))
+			if !ok || !utf8.Valid(val) {
+				return "", "", false
+			}
+			switch {
+			case bytes.EqualFold(key, []byte("messageId")):
+				id1 = val
+			case bytes.EqualFold(key, []byte("message_id")):
+				id2 = val
+			case bytes.EqualFold(key, []byte("message")):
+				m1 = val
+			case bytes.EqualFold(key, []byte("error")):
+				m2 = val
+			}
+			i = skipSpace(raw, next)
+			if i < len(raw) && raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+				continue
+			}
+			if i < len(raw) && raw[i] == '}' {
+				i++
+				break
+			}
+			return "", "", false
+		}
+	}
+	if skipSpace(raw, i) != len(raw) {
+		return "", "", false
+	}
+	if len(id1) == 0 {
+		id1 = id2
+	}
+	if len(m1) == 0 {
+		m1 = m2
+	}
+	return string(id1), string(m1), true
+}
+
+// flatString reads a JSON string without escapes or control characters at
+// raw[i:], returning its contents and the index after the closing quote.
+func flatString(raw []byte, i int) ([]byte, int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '"':
+			return raw[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // ParseRetryAfter reads a Retry-After value: delta-seconds or an HTTP-date
