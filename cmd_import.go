@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -152,21 +151,8 @@ func importAction(c *cli.Context) error {
 	if resume && c.Bool("overwrite") {
 		return usageErr("--resume and --overwrite do not go together")
 	}
-	var checkpoint *reports.Checkpoint
-	if _, err := os.Stat(reportPath); err == nil {
-		switch {
-		case resume:
-			checkpoint, err = reports.ReadCheckpoint(reportPath)
-			if err != nil {
-				return usageErr("--resume: %v", err)
-			}
-			logger.Info(checkpoint.String(), "report", reportPath)
-		case c.Bool("overwrite") || dry:
-		default:
-			return usageErr("report %s already exists: add --resume to continue that run (rows it shows accepted are skipped), or --overwrite to start over", reportPath)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return usageErr("report %s: %v", reportPath, err)
+	if c.Bool("mapping-changed") && !resume {
+		return usageErr("--mapping-changed goes with --resume")
 	}
 
 	var sender importer.Sender
@@ -200,31 +186,6 @@ func importAction(c *cli.Context) error {
 		defer closeSender()
 	}
 
-	// A run over its error budget from the first rows is refused before
-	// its report exists.
-	refused, err := importer.CheckBudget(context.Background(), importer.Options{
-		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Clock: clock, AppTimezone: loc,
-		Skew: c.Duration("skew"), Checkpoint: checkpointOrNil(checkpoint), Shard: shard, MaxInvalid: budget, Logger: logger,
-	})
-	if errors.Is(err, importer.ErrInputChanged) {
-		return usageErr("--resume: %v", err)
-	}
-	if err != nil {
-		return runFailed(err)
-	}
-	if refused != nil {
-		return out.finish(refused, nil, "")
-	}
-
-	report, err := reports.Create(reportPath, reports.Options{Append: resume})
-	if err != nil {
-		return usageErr("report: %v", err)
-	}
-	defer report.Close()
-
-	ctx, stop := signalContext(logger, report)
-	defer stop()
-
 	if path := c.String("cpuprofile"); path != "" {
 		stopProfile, err := startCPUProfile(path)
 		if err != nil {
@@ -234,13 +195,11 @@ func importAction(c *cli.Context) error {
 	}
 
 	stats := new(importer.Stats)
-	prog := startProgress(c, stats, logger)
-	sum, runErr := importer.Run(ctx, importer.Options{
+	prep, err := importer.Prepare(importer.Options{
 		Mapping:         m,
 		Inputs:          inputs,
 		ReaderOptions:   ropts,
 		Sender:          sender,
-		Results:         report,
 		DryRun:          dry,
 		Clock:           clock,
 		AppTimezone:     loc,
@@ -253,7 +212,6 @@ func importAction(c *cli.Context) error {
 		MaxThrottleWait: c.Duration("max-throttle-wait"),
 		OutageAfter:     c.Duration("outage-after"),
 		Grace:           c.Duration("grace"),
-		Checkpoint:      checkpointOrNil(checkpoint),
 		Preflight:       c.Bool("preflight"),
 		Order:           order,
 		Shard:           shard,
@@ -261,6 +219,39 @@ func importAction(c *cli.Context) error {
 		Logger:          logger,
 		Stats:           stats,
 	})
+	if err != nil {
+		return runFailed(err)
+	}
+	defer prep.Close()
+	// A run over its error budget from the first rows is refused before
+	// its report exists. (On a resume, rows accepted earlier count here as
+	// valid rows, which they were; Run's own check skips them.)
+	refused, err := importer.CheckBudget(context.Background(), importer.Options{
+		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Clock: clock, AppTimezone: loc,
+		Skew: c.Duration("skew"), Shard: shard, MaxInvalid: budget, Logger: logger,
+	})
+	if err != nil {
+		return runFailed(err)
+	}
+	if refused != nil {
+		return out.finish(refused, nil, "")
+	}
+	// Every check that can refuse the run has passed: only now is the
+	// report created or opened, locked, and its header synced.
+	report, checkpoint, err := reports.Open(reportPath, reportOpenOptions(c, m, dry))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer report.Close()
+	if checkpoint != nil {
+		logger.Info(checkpoint.String(), "report", reportPath)
+	}
+
+	ctx, stop := signalContext(logger, report)
+	defer stop()
+
+	prog := startProgress(c, stats, logger)
+	sum, runErr := prep.Run(ctx, report, checkpointOrNil(checkpoint))
 	prog.stop()
 	if err := report.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("report %s: %w", reportPath, err)
@@ -343,6 +334,20 @@ func runFailed(err error) error {
 		return usageErr("%v", err)
 	}
 	return &exitError{code: exitRowsFailed, err: err}
+}
+
+// reportOpenOptions maps the flags to what reports.Open does with an
+// existing report.
+func reportOpenOptions(c *cli.Context, m *mappings.Mapping, dry bool) reports.OpenOptions {
+	o := reports.OpenOptions{Mode: reports.New, MappingName: c.String("mapping"), MappingChanged: c.Bool("mapping-changed"),
+		Options: reports.Options{MappingID: m.Fingerprint()}}
+	switch {
+	case c.Bool("resume"):
+		o.Mode = reports.Resume
+	case c.Bool("overwrite") || dry:
+		o.Mode = reports.Overwrite
+	}
+	return o
 }
 
 // checkpointOrNil avoids a typed-nil interface.

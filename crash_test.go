@@ -30,6 +30,9 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("AFIMPORT_TEST_MAIN") == "1" {
+		if s := os.Getenv("AFIMPORT_TEST_FSIZE"); s != "" && limitFileSize(s) != nil {
+			os.Exit(99)
+		}
 		os.Exit(run(os.Args))
 	}
 	setGoMemoryLimit = func(limit int64) int64 { lastGoMemoryLimit.Store(limit); return 0 }
@@ -145,7 +148,7 @@ func parseReportLines(t *testing.T, path string, from int64) []reportLine {
 		if rec[0] == "file" && rec[1] == "row" {
 			continue // header
 		}
-		require.Len(t, rec, 10, "report line %q", rec)
+		require.Len(t, rec, 12, "report line %q", rec)
 		n, err := strconv.Atoi(rec[1])
 		require.NoError(t, err)
 		out = append(out, reportLine{file: rec[0], row: n, status: rec[2], reason: rec[3], dedupID: rec[7]})

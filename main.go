@@ -165,6 +165,7 @@ future, rejected, failed, not sent), or an input missing, empty or unreadable;
 			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long in-flight requests may finish", EnvVars: env("grace")},
 			&cli.BoolFlag{Name: "resume", Usage: "append to an existing report: skip rows it shows accepted, retry the rest", EnvVars: env("resume")},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing report (rows it shows accepted are sent again)", EnvVars: env("overwrite")},
+			&cli.BoolFlag{Name: "mapping-changed", Usage: "with --resume: the mapping was changed on purpose since the report was written; rows it shows accepted stay settled, the rest are sent under the new mapping", EnvVars: env("mapping-changed")},
 			&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by extension; required for -)", EnvVars: env("format")},
 			&cli.StringFlag{Name: "delimiter", Usage: "CSV delimiter: , ; | or \\t (default , and \\t for .tsv)", EnvVars: env("delimiter")},
 			&cli.StringFlag{Name: "quote", Usage: "CSV quote character (default \")", EnvVars: env("quote")},

@@ -149,11 +149,46 @@ var ErrInputChanged = errors.New("input changed since the report was written")
 // budget returns at once with Summary.Refused set, a nil error, and no
 // Result written.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
+	p, err := Prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx, opts.Results, opts.Checkpoint)
+}
+
+// Prepared is a run whose start-up checks passed (see Prepare); nothing
+// has been written or sent yet.
+type Prepared struct{ r *run }
+
+// Prepare runs the checks that can refuse a run before anything is written
+// or sent: the options, and the first input's header against the mapping
+// (the first input is opened here, and read from when the run starts).
+// opts.Results and opts.Checkpoint are ignored: Run takes them, so that a
+// caller can create its report only once these checks passed.
+func Prepare(opts Options) (*Prepared, error) {
 	r, err := newRun(opts)
 	if err != nil {
 		return nil, err
 	}
-	return r.run(ctx)
+	return &Prepared{r: r}, nil
+}
+
+// Run runs a prepared import once, writing one Result per row read to
+// results; cp, when not nil, is what a resumed report holds. See Run.
+func (p *Prepared) Run(ctx context.Context, results ResultWriter, cp Checkpoint) (*Summary, error) {
+	if results == nil {
+		return nil, errors.New("importer: Results is required")
+	}
+	p.r.opts.Results, p.r.opts.Checkpoint = results, cp
+	return p.r.run(ctx)
+}
+
+// Close releases the first input of a prepared run that will not run.
+func (p *Prepared) Close() {
+	if p.r.first != nil {
+		p.r.first.Close()
+		p.r.first = nil
+	}
 }
 
 // stopKind is why sending stopped before the inputs ran out.
@@ -211,8 +246,8 @@ type run struct {
 }
 
 func newRun(o Options) (*run, error) {
-	if o.Mapping == nil || o.Results == nil || len(o.Inputs) == 0 {
-		return nil, errors.New("importer: Mapping, Results and Inputs are required")
+	if o.Mapping == nil || len(o.Inputs) == 0 {
+		return nil, errors.New("importer: Mapping and Inputs are required")
 	}
 	if !o.DryRun && o.Sender == nil {
 		return nil, errors.New("importer: Sender is required unless DryRun")

@@ -240,6 +240,7 @@ func (c *compiler) compile(data []byte) *Mapping {
 		return nil
 	}
 	c.buildPlan()
+	c.m.fingerprint = fingerprintOf(root, c.m.AppID)
 	return c.m
 }
 

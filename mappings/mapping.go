@@ -55,6 +55,8 @@ type Mapping struct {
 
 	tests []*fixture // the mapping's tests:, run by RunTests
 
+	fingerprint string // see Fingerprint
+
 	pool sync.Pool // *state
 }
 

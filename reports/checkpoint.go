@@ -14,6 +14,10 @@ import (
 // row hash of the last line written for each (file, row). A report may hold
 // several runs appended one after the other; the last line wins.
 //
+// Rows are matched by file id (the file_id column, see FileID) and row
+// number, so a resume finds its rows however the input is spelled. A legacy
+// report (without file_id) is matched by the file name as written.
+//
 // It is compact: per file, one status byte and one uint64 hash per row,
 // indexed by row, so a report of millions of rows costs about 9 bytes a row.
 // Rows far beyond the dense range go to a small map, so a hostile row
@@ -22,11 +26,22 @@ import (
 // A Checkpoint is read-only after ReadCheckpoint and safe for concurrent
 // Lookup.
 type Checkpoint struct {
-	files    map[string]*fileRows
+	byID     map[uint64]*fileRows
+	byName   map[string]*fileRows // legacy lines
+	ids      *idCache
 	rows     int
 	counts   [16]int // by status code
 	torn     bool
 	tornLine int
+	legacy   bool
+
+	// mapping is the mapping_id of the last line (hasMapping false when
+	// there is no line, or it has none).
+	mapping    uint64
+	hasMapping bool
+	// trustStatus: Lookup returns no row hash, so the importer does not
+	// compare it (a resume under a deliberately changed mapping).
+	trustStatus bool
 }
 
 // fileRows holds one file's rows. status[i] and hash[i] describe row i+1;
@@ -49,7 +64,8 @@ const hashBit = 0x80
 const denseSlack = 1 << 16
 
 // ReadCheckpoint reads the report at path (NDJSON for .ndjson or .jsonl,
-// CSV otherwise). It returns a checkpoint or an error, never both.
+// CSV otherwise). It returns a checkpoint or an error, never both. It takes
+// no lock: Open is what a run uses.
 //
 // A torn or unparsable last line (a crash mid-write) is ignored and
 // reported by Torn; an unparsable line elsewhere is a *LineError
@@ -62,31 +78,48 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	defer f.Close()
-	return readCheckpoint(f, path, isNDJSON(path))
+	c, _, err := readCheckpoint(f, path, isNDJSON(path), nil)
+	return c, err
 }
 
-func readCheckpoint(r io.Reader, path string, ndjson bool) (*Checkpoint, error) {
-	c := &Checkpoint{files: make(map[string]*fileRows)}
+// readCheckpoint reads a report; ids names the files for Lookup (nil:
+// FileID).
+func readCheckpoint(r io.Reader, path string, ndjson bool, ids func(string) string) (*Checkpoint, scanResult, error) {
+	c := &Checkpoint{byID: make(map[uint64]*fileRows), ids: newIDCache(ids)}
 	var (
 		lastName []byte
+		lastID   uint64
 		last     *fileRows
 	)
 	res, err := scanReport(r, path, ndjson, func(e entry) {
-		if last == nil || string(lastName) != string(e.file) {
+		switch {
+		case e.hasFileID:
+			if last == nil || lastID != e.fileID {
+				if last = c.byID[e.fileID]; last == nil {
+					last = &fileRows{}
+					c.byID[e.fileID] = last
+				}
+				lastID = e.fileID
+			}
+		case last == nil || string(lastName) != string(e.file):
 			name := string(e.file)
-			if last = c.files[name]; last == nil {
+			if c.byName == nil {
+				c.byName = make(map[string]*fileRows)
+			}
+			if last = c.byName[name]; last == nil {
 				last = &fileRows{}
-				c.files[name] = last
+				c.byName[name] = last
 			}
 			lastName = append(lastName[:0], e.file...)
 		}
 		c.set(last, &e)
+		c.mapping, c.hasMapping = e.mapping, e.hasMapping
 	})
 	if err != nil {
-		return nil, err
+		return nil, res, err
 	}
-	c.torn, c.tornLine = res.torn, res.tornLine
-	return c, nil
+	c.torn, c.tornLine, c.legacy = res.torn, res.tornLine, res.legacy
+	return c, res, nil
 }
 
 func (c *Checkpoint) set(f *fileRows, e *entry) {
@@ -131,31 +164,53 @@ func (f *fileRows) get(row int64) slot {
 }
 
 // Lookup returns the status and row hash of the last line for pos, and
-// whether there was one. rowHash is "" when that line had none.
+// whether there is a line that vouches for the row. A line without a row
+// hash cannot tell whether the input changed since: Lookup treats the row
+// as having no line (not settled), so it is processed again. Under a
+// deliberately changed mapping (OpenOptions.MappingChanged) rowHash is "":
+// the statuses are trusted.
 // StatusSkipped means the row was accepted in an earlier run: treat it as
 // StatusAccepted.
 func (c *Checkpoint) Lookup(pos readers.Pos) (status importer.Status, rowHash string, ok bool) {
-	f := c.files[pos.File]
-	if f == nil && !utf8.ValidString(pos.File) {
-		// NDJSON reports hold invalid UTF-8 as U+FFFD.
-		f = c.files[validUTF8PerByte(pos.File)]
+	if pos.Row < 1 {
+		return "", "", false
 	}
-	if f == nil || pos.Row < 1 {
+	f := c.files(pos.File)
+	if f == nil {
 		return "", "", false
 	}
 	s := f.get(pos.Row)
-	if s.status == 0 {
+	if s.status&hashBit == 0 {
 		return "", "", false
 	}
-	if s.status&hashBit != 0 {
-		var b [16]byte
-		for i := 15; i >= 0; i-- {
-			b[i] = "0123456789abcdef"[s.hash&0xf]
-			s.hash >>= 4
-		}
-		rowHash = string(b[:])
+	if c.trustStatus {
+		return statusOf(s.status &^ hashBit), "", true
 	}
-	return statusOf(s.status &^ hashBit), rowHash, true
+	return statusOf(s.status &^ hashBit), hex16(s.hash), true
+}
+
+// files returns the rows of the file named name, or nil.
+func (c *Checkpoint) files(name string) *fileRows {
+	if len(c.byID) > 0 {
+		if id, ok := parseID(c.ids.id(name)); ok {
+			if f := c.byID[id]; f != nil {
+				return f
+			}
+		}
+	}
+	if c.byName == nil {
+		return nil
+	}
+	if f := c.byName[name]; f != nil || utf8.ValidString(name) {
+		return f
+	}
+	// NDJSON reports hold invalid UTF-8 as U+FFFD.
+	return c.byName[validUTF8PerByte(name)]
+}
+
+func parseID(s string) (uint64, bool) {
+	h, has, ok := parseHash([]byte(s))
+	return h, has && ok
 }
 
 // Rows is the number of distinct (file, row) pairs in the report.
@@ -170,7 +225,8 @@ func (c *Checkpoint) Count(s importer.Status) int {
 }
 
 // Done is the number of rows accepted in an earlier run (accepted or
-// skipped): a resume skips them when their row hash still matches.
+// skipped): a resume skips them when their row hash still matches (a line
+// without a row hash counts here, but is processed again).
 func (c *Checkpoint) Done() int {
 	return c.Count(importer.StatusAccepted) + c.Count(importer.StatusSkipped)
 }

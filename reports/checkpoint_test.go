@@ -17,9 +17,11 @@ import (
 
 func TestReadCheckpoint(t *testing.T) {
 	const h = Header + "\n"
-	ok1 := "a.csv,1,accepted,,202,1,5,,,0123456789abcdef\n"
-	ok2 := "a.csv,2,failed,\"multi\nline, \"\"quoted\"\"\",503,3,9,,,\n"
-	ok3 := "b.csv,7,rejected,,400,1,9,,,00000000000000AB\n"
+	ok1 := "a.csv,1,accepted,,202,1,5,,,0123456789abcdef," + idA + "," + mapA + "\n"
+	ok2 := "a.csv,2,failed,\"multi\nline, \"\"quoted\"\"\",503,3,9,,,," + idA + ",\n"
+	ok3 := "b.csv,7,rejected,,400,1,9,,,00000000000000AB," + idB + "," + mapA + "\n"
+	const lh = legacyHeader + "\n"
+	legacy1 := "a.csv,1,accepted,,202,1,5,,,0123456789abcdef\n"
 	tests := []struct {
 		name    string
 		input   string
@@ -33,15 +35,20 @@ func TestReadCheckpoint(t *testing.T) {
 		{"three rows", h + ok1 + ok2 + ok3, 3, false, nil, 0},
 		{"torn last line", h + ok1 + ok2 + ok3[:12], 2, true, nil, 0},
 		{"torn inside quoted field", h + ok1 + "a.csv,2,failed,\"multi\n", 1, true, nil, 0},
-		{"unparsable terminated last line", h + ok1 + "a.csv,x,accepted,,,1,0,,,\n", 1, true, nil, 0},
+		{"unparsable terminated last line", h + ok1 + "a.csv,x,accepted,,,1,0,,,," + idA + ",\n", 1, true, nil, 0},
+		{"legacy report", lh + legacy1 + legacy1, 1, false, nil, 0},
+		{"legacy line in a new report", h + legacy1 + ok1, 0, false, ErrBadLine, 2},
+		{"bad file id", h + "a.csv,1,accepted,,,1,0,,,,xyz,\n" + ok1, 0, false, ErrBadLine, 2},
+		{"blank file id", h + "a.csv,1,accepted,,,1,0,,,,,\n" + ok1, 0, false, ErrBadLine, 2},
+		{"bad mapping id", h + "a.csv,1,accepted,,,1,0,,,," + idA + ",0123\n" + ok1, 0, false, ErrBadLine, 2},
 		{"last line parses but lacks newline", h + ok1 + strings.TrimSuffix(ok3, "\n"), 1, true, nil, 0},
 		{"torn header", h[:10], 0, true, nil, 0},
 		// ok2 spans lines 3-4, so the bad record starts at line 5.
-		{"corrupt middle line", h + ok1 + ok2 + "a.csv,3,acepted,,,1,0,,,\n" + ok3, 0, false, ErrBadLine, 5},
+		{"corrupt middle line", h + ok1 + ok2 + "a.csv,3,acepted,,,1,0,,,," + idA + ",\n" + ok3, 0, false, ErrBadLine, 5},
 		{"wrong field count", h + "a.csv,1,accepted\n" + ok1, 0, false, ErrBadLine, 2},
-		{"bad hash", h + "a.csv,1,accepted,,,1,0,,,0123\n" + ok1, 0, false, ErrBadLine, 2},
-		{"negative row", h + "a.csv,-1,accepted,,,1,0,,,\n" + ok1, 0, false, ErrBadLine, 2},
-		{"bare quote", h + "a.c\"sv,1,accepted,,,1,0,,,\n" + ok1, 0, false, ErrBadLine, 2},
+		{"bad hash", h + "a.csv,1,accepted,,,1,0,,,0123," + idA + ",\n" + ok1, 0, false, ErrBadLine, 2},
+		{"negative row", h + "a.csv,-1,accepted,,,1,0,,,," + idA + ",\n" + ok1, 0, false, ErrBadLine, 2},
+		{"bare quote", h + "a.c\"sv,1,accepted,,,1,0,,,," + idA + ",\n" + ok1, 0, false, ErrBadLine, 2},
 		{"foreign csv", "id,email\n1,x\n", 0, false, ErrNotReport, 1},
 		{"second header in the middle", h + ok1 + h + ok3, 0, false, ErrBadLine, 3},
 	}
@@ -68,9 +75,10 @@ func TestReadCheckpoint(t *testing.T) {
 
 func TestReadCheckpointNDJSON(t *testing.T) {
 	l := func(row, status, hash string) string {
-		return `{"file":"a.csv","row":` + row + `,"status":"` + status + `","reason":"","attempts":1,"latency_ms":0,"dedup_id":"","message_id":"","row_hash":"` + hash + "\"}\n"
+		return `{"file":"a.csv","row":` + row + `,"status":"` + status + `","reason":"","attempts":1,"latency_ms":0,"dedup_id":"","message_id":"","row_hash":"` + hash + `","file_id":"` + idA + `","mapping_id":""}` + "\n"
 	}
 	good := l("1", "accepted", "0123456789abcdef") + l("2", "failed", "")
+	legacy := `{"file":"a.csv","row":1,"status":"accepted","reason":"","attempts":1,"latency_ms":0,"dedup_id":"","message_id":"","row_hash":""}` + "\n"
 	tests := []struct {
 		name    string
 		input   string
@@ -86,6 +94,9 @@ func TestReadCheckpointNDJSON(t *testing.T) {
 		{"missing row", good + `{"file":"a.csv","status":"accepted","attempts":1,"latency_ms":0}` + "\n" + good, 0, false, ErrBadLine, 3},
 		{"row not a number", good + l(`"3"`, "accepted", "") + good, 0, false, ErrBadLine, 3},
 		{"foreign first line", "hello\n" + good, 0, false, ErrNotReport, 1},
+		{"legacy report", legacy + legacy, 1, false, nil, 0},
+		{"legacy line in a new report", good + legacy + good, 0, false, ErrBadLine, 3},
+		{"new line in a legacy report", legacy + good, 0, false, ErrBadLine, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +124,7 @@ func TestReadCheckpointMissingFile(t *testing.T) {
 
 func TestCheckpointTornMessage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.csv")
-	require.NoError(t, os.WriteFile(path, []byte(Header+"\na.csv,1,accepted,,,1,0,,,\na.csv,2,acc"), 0o644))
+	require.NoError(t, os.WriteFile(path, []byte(Header+"\na.csv,1,accepted,,,1,0,,,,"+idA+",\na.csv,2,acc"), 0o644))
 	cp, err := ReadCheckpoint(path)
 	require.NoError(t, err)
 	assert.Equal(t, "resuming: 1 accepted earlier, 0 to retry (ignored a torn last line 3)", cp.String())
@@ -155,7 +166,7 @@ func TestCheckpointSparseRows(t *testing.T) {
 func TestCheckpointNDJSONInvalidUTF8FileName(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.ndjson")
 	pos := readers.Pos{File: "bad\xffname.csv", Row: 3}
-	writeAll(t, path, Options{}, []*importer.Result{{Pos: pos, Status: importer.StatusAccepted}})
+	writeAll(t, path, Options{}, []*importer.Result{{Pos: pos, Status: importer.StatusAccepted, RowHash: "0123456789abcdef"}})
 	cp, err := ReadCheckpoint(path)
 	require.NoError(t, err)
 	st, _, ok := cp.Lookup(pos)

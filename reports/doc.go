@@ -10,7 +10,12 @@
 // It only writes what importer.Result holds: the importer guarantees a
 // Result carries no raw PII, and this package adds none.
 //
-// This package knows nothing of HTTP, the S2S API, mappings or file readers;
-// importer must never import it (data flows readers → mappings → importer →
-// reports).
+// It also owns what happens to an existing report (Open): one writer at a
+// time (an exclusive lock), rows identified by file id and row number
+// whatever the input's spelling, and a resume refused when the report was
+// written under another mapping (the mapping_id column).
+//
+// This package knows nothing of HTTP, the S2S API or file readers, and of
+// mappings only their fingerprint; importer must never import it (data
+// flows readers → mappings → importer → reports).
 package reports

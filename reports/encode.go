@@ -8,8 +8,14 @@ import (
 )
 
 // Header is the first line of every CSV report, and the key order of every
-// NDJSON report line.
-const Header = "file,row,status,reason,http_status,attempts,latency_ms,dedup_id,message_id,row_hash"
+// NDJSON report line. file_id identifies the input file whatever its
+// spelling (FileID); mapping_id is the fingerprint of the mapping the row
+// was processed under (mappings.Fingerprint).
+const Header = legacyHeader + ",file_id,mapping_id"
+
+// legacyHeader is the header of reports written before file_id and
+// mapping_id: still readable (ReadCheckpoint), not resumable (Open).
+const legacyHeader = "file,row,status,reason,http_status,attempts,latency_ms,dedup_id,message_id,row_hash"
 
 // appendCSV appends r as one CSV record terminated by '\n'.
 //
@@ -18,7 +24,7 @@ const Header = "file,row,status,reason,http_status,attempts,latency_ms,dedup_id,
 // trim); quotes inside are doubled. Bytes are written as Result holds them,
 // so a file name round-trips exactly. HTTPStatus 0 (no HTTP answer) is an
 // empty field.
-func appendCSV(dst []byte, r *importer.Result) []byte {
+func appendCSV(dst []byte, r *importer.Result, fileID, mappingID string) []byte {
 	dst = appendCSVField(dst, r.Pos.File)
 	dst = append(dst, ',')
 	dst = strconv.AppendInt(dst, r.Pos.Row, 10)
@@ -40,6 +46,10 @@ func appendCSV(dst []byte, r *importer.Result) []byte {
 	dst = appendCSVField(dst, r.MessageID)
 	dst = append(dst, ',')
 	dst = appendCSVField(dst, r.RowHash)
+	dst = append(dst, ',')
+	dst = append(dst, fileID...)
+	dst = append(dst, ',')
+	dst = append(dst, mappingID...)
 	return append(dst, '\n')
 }
 
@@ -78,7 +88,7 @@ func appendCSVField(dst []byte, s string) []byte {
 // http_status is a number and is omitted when 0 (no HTTP answer). Every
 // string key is present, "" when empty. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json does.
-func appendNDJSON(dst []byte, r *importer.Result) []byte {
+func appendNDJSON(dst []byte, r *importer.Result, fileID, mappingID string) []byte {
 	dst = append(dst, `{"file":`...)
 	dst = jsonenc.AppendString(dst, r.Pos.File)
 	dst = append(dst, `,"row":`...)
@@ -101,5 +111,9 @@ func appendNDJSON(dst []byte, r *importer.Result) []byte {
 	dst = jsonenc.AppendString(dst, r.MessageID)
 	dst = append(dst, `,"row_hash":`...)
 	dst = jsonenc.AppendString(dst, r.RowHash)
-	return append(dst, "}\n"...)
+	dst = append(dst, `,"file_id":"`...)
+	dst = append(dst, fileID...)
+	dst = append(dst, `","mapping_id":"`...)
+	dst = append(dst, mappingID...)
+	return append(dst, "\"}\n"...)
 }

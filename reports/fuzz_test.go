@@ -26,7 +26,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add([]byte(`{"file":"a","row":1,"status":"accepted","attempts":1,"latency_ms":0}` + "\n{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, ndjson := range []bool{false, true} {
-			cp, err := readCheckpoint(bytes.NewReader(data), "fuzz", ndjson)
+			cp, _, err := readCheckpoint(bytes.NewReader(data), "fuzz", ndjson, nil)
 			if err != nil {
 				assert.Nil(t, cp)
 				continue

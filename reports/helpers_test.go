@@ -57,3 +57,14 @@ func writeAll(t *testing.T, path string, opts Options, rs []*importer.Result) {
 func res(file string, row int64, st importer.Status, hash string) *importer.Result {
 	return &importer.Result{Pos: readers.Pos{File: file, Row: row}, Status: st, RowHash: hash, Attempts: 1}
 }
+
+// Ids for hand-written report lines.
+const (
+	idA  = "a1a1a1a1a1a1a1a1"
+	idB  = "b2b2b2b2b2b2b2b2"
+	mapA = "0a0a0a0a0a0a0a0a"
+)
+
+// nameID is a file id that depends on the name only, not on where the
+// test runs: for golden files.
+func nameID(name string) string { return FileID("/golden/" + name) }

@@ -156,6 +156,10 @@ type entry struct {
 	status  uint8 // statusCode
 	hash    uint64
 	hasHash bool
+	// fileID and mapping are the file_id and mapping_id columns, absent
+	// (has* false) in a legacy report; mapping may also be blank.
+	fileID, mapping       uint64
+	hasFileID, hasMapping bool
 }
 
 // statusCode maps a status to 1 + its index in importer.Statuses; 0 is
@@ -294,17 +298,43 @@ func (p *csvParser) split(rec []byte) ([][]byte, error) {
 	}
 }
 
-const numFields = 10
+// numFields is the number of fields of a report line; legacyFields that
+// of a legacy report (without file_id and mapping_id).
+const (
+	numFields    = 12
+	legacyFields = 10
+)
 
-func (p *csvParser) parse(rec []byte) (entry, error) {
+func (p *csvParser) parse(rec []byte, legacy bool) (entry, error) {
 	f, err := p.split(rec)
 	if err != nil {
 		return entry{}, err
 	}
-	if len(f) != numFields {
-		return entry{}, fmt.Errorf("%d fields, want %d", len(f), numFields)
+	want := numFields
+	if legacy {
+		want = legacyFields
 	}
-	return checkFields(f[0], f[1], f[2], f[4], f[5], f[6], f[9])
+	if len(f) != want {
+		return entry{}, fmt.Errorf("%d fields, want %d", len(f), want)
+	}
+	e, err := checkFields(f[0], f[1], f[2], f[4], f[5], f[6], f[9])
+	if err != nil || legacy {
+		return e, err
+	}
+	return e, checkIDs(&e, f[10], f[11])
+}
+
+// checkIDs parses file_id (16 hex digits) and mapping_id (16 hex digits,
+// or blank: unknown) into e.
+func checkIDs(e *entry, fileID, mapping []byte) error {
+	var ok bool
+	if e.fileID, e.hasFileID, ok = parseHash(fileID); !ok || !e.hasFileID {
+		return fmt.Errorf("file_id %q: not 16 hex digits", fileID)
+	}
+	if e.mapping, e.hasMapping, ok = parseHash(mapping); !ok {
+		return fmt.Errorf("mapping_id %q: not 16 hex digits", mapping)
+	}
+	return nil
 }
 
 // checkFields validates the fields of one line and returns its entry.
@@ -346,6 +376,8 @@ type jsonLine struct {
 	Attempts  *int64  `json:"attempts"`
 	LatencyMS *int64  `json:"latency_ms"`
 	RowHash   string  `json:"row_hash"`
+	FileID    *string `json:"file_id"`
+	MappingID *string `json:"mapping_id"`
 }
 
 func parseNDJSON(rec []byte) (entry, error) {
@@ -376,6 +408,15 @@ func parseNDJSON(rec []byte) (entry, error) {
 	if e.hash, e.hasHash, ok = parseHash([]byte(l.RowHash)); !ok {
 		return entry{}, fmt.Errorf("row_hash %q: not 16 hex digits", l.RowHash)
 	}
+	switch {
+	case l.FileID == nil && l.MappingID == nil: // legacy
+	case l.FileID == nil || l.MappingID == nil:
+		return entry{}, errors.New(`"file_id" and "mapping_id" go together`)
+	default:
+		if err := checkIDs(&e, []byte(*l.FileID), []byte(*l.MappingID)); err != nil {
+			return entry{}, err
+		}
+	}
 	return e, nil
 }
 
@@ -384,6 +425,11 @@ type scanResult struct {
 	keep     int64 // length of the prefix that holds only whole, valid lines
 	torn     bool  // a torn or unparsable last line was ignored
 	tornLine int   // its line number
+	// lastOff is where the last valid data line starts (-1: there is
+	// none); it ends at keep.
+	lastOff int64
+	// legacy: the report predates file_id and mapping_id.
+	legacy bool
 }
 
 // scanReport walks a report and passes each valid data line to add (which
@@ -398,7 +444,7 @@ type scanResult struct {
 //   - any other line that does not parse is an ErrBadLine at its line.
 func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanResult, error) {
 	var (
-		res    scanResult
+		res    = scanResult{lastOff: -1}
 		parser csvParser
 		sc     = newRecordScanner(r, !ndjson)
 	)
@@ -407,10 +453,14 @@ func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanRes
 		return nil
 	}
 	parse := func(rec record) (entry, error) {
-		if ndjson {
-			return parseNDJSON(rec.data)
+		if !ndjson {
+			return parser.parse(rec.data, res.legacy)
 		}
-		return parser.parse(rec.data)
+		e, err := parseNDJSON(rec.data)
+		if err == nil && e.hasFileID == res.legacy {
+			err = errors.New("lines with and without file_id in one report")
+		}
+		return e, err
 	}
 	visit := func(rec record, last bool) error {
 		if rec.off == 0 {
@@ -429,7 +479,7 @@ func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanRes
 		if add != nil {
 			add(e)
 		}
-		res.keep = rec.end
+		res.keep, res.lastOff = rec.end, rec.off
 		return nil
 	}
 
@@ -472,6 +522,9 @@ func visitFirst(rec record, path string, ndjson bool, res *scanResult, add func(
 		case line == Header && rec.terminated:
 			res.keep = rec.end
 			return nil
+		case line == legacyHeader && rec.terminated:
+			res.keep, res.legacy = rec.end, true
+			return nil
 		case !rec.terminated && strings.HasPrefix(Header, line):
 			return tornAt(rec)
 		}
@@ -489,9 +542,10 @@ func visitFirst(rec record, path string, ndjson bool, res *scanResult, add func(
 	if !rec.terminated {
 		return tornAt(rec)
 	}
+	res.legacy = !e.hasFileID
 	if add != nil {
 		add(e)
 	}
-	res.keep = rec.end
+	res.keep, res.lastOff = rec.end, rec.off
 	return nil
 }

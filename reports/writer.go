@@ -1,10 +1,11 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"afimport/importer"
@@ -12,12 +13,18 @@ import (
 
 // Options configures Create.
 type Options struct {
-	// Append continues an existing report (for --resume) instead of
-	// truncating it. See Create.
+	// Append continues an existing report instead of truncating it, under
+	// any mapping. See Create.
 	Append bool
 	// FlushInterval is the longest a written line stays in memory;
 	// 0 means DefaultFlushInterval.
 	FlushInterval time.Duration
+	// MappingID is the fingerprint of the mapping (mappings.Fingerprint),
+	// written on every line as mapping_id: 16 hex digits, or "" for none.
+	MappingID string
+	// FileID names each input file in the file_id column; nil means
+	// FileID. It must return 16 hex digits.
+	FileID func(name string) string
 }
 
 // DefaultFlushInterval bounds what a crash of the process can lose.
@@ -29,23 +36,29 @@ const flushSize = 64 << 10
 // Writer writes one report line per Result. It implements
 // importer.ResultWriter.
 //
-// Lines are buffered and handed to the operating system when 64 KiB
-// accumulate and at least every FlushInterval even when no Write comes, by
-// a goroutine the Writer owns and Close stops; so a crash of the process
-// loses at most about a second of lines. Sync also fsyncs, for signal
-// paths; Close flushes, fsyncs and closes.
+// It holds an exclusive lock on the report until Close (see Open). Lines
+// are buffered and handed to the operating system when 64 KiB accumulate
+// and at least every FlushInterval even when no Write comes, by a goroutine
+// the Writer owns and Close stops; so a crash of the process loses at most
+// about a second of lines. Sync also fsyncs, for signal paths; Close
+// flushes, fsyncs, closes and so releases the lock.
 //
 // A write error is sticky: every later Write, Flush, Sync and Close
 // returns it. The methods are safe for concurrent use.
 type Writer struct {
-	path   string
-	ndjson bool
+	path    string
+	ndjson  bool
+	regular bool // a regular file: truncated and fsynced (not a device or pipe)
 
-	mu     sync.Mutex
-	f      *os.File
-	buf    []byte
-	err    error // sticky write error
-	closed bool
+	mu        sync.Mutex
+	f         *os.File
+	buf       []byte
+	err       error // sticky write error
+	closed    bool
+	mappingID string
+	ids       func(string) string
+	lastName  string // the file of the last line, and its id
+	lastID    string
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -55,62 +68,36 @@ type Writer struct {
 
 var _ importer.ResultWriter = (*Writer)(nil)
 
-// Create opens the report at path: NDJSON when the extension is .ndjson or
-// .jsonl (any case), CSV otherwise.
-//
-// Without opts.Append the file is created or truncated. With it, an
-// existing report is continued: a torn or unparsable last line (from a
-// crash) is cut off first, and the CSV header is written only when the file
-// is new or empty. Appending to a file whose first line is not ours (not
-// the CSV header; not an NDJSON report line) fails with ErrNotReport and
-// leaves the file untouched; so does a corrupt line in the middle
-// (ErrBadLine), which ReadCheckpoint would reject anyway.
+// Create opens the report at path for writing, with the lock Open takes:
+// NDJSON when the extension is .ndjson or .jsonl (any case), CSV otherwise.
+// It is Open without the policy: without opts.Append the report is created
+// or truncated; with it, an existing report is continued whatever mapping
+// wrote it (Open, mode Resume, with MappingChanged).
 func Create(path string, opts Options) (*Writer, error) {
-	w := &Writer{path: path, ndjson: isNDJSON(path), buf: make([]byte, 0, flushSize+4096)}
-	var err error
+	mode := Overwrite
 	if opts.Append {
-		err = w.openAppend()
-	} else {
-		w.f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err == nil && !w.ndjson {
-			w.buf = append(w.buf, Header+"\n"...)
-		}
+		mode = Resume
 	}
-	if err != nil {
-		if w.f != nil {
-			w.f.Close()
-		}
-		return nil, fmt.Errorf("create report: %w", err)
+	w, _, err := Open(path, OpenOptions{Mode: mode, MappingChanged: true, Options: opts})
+	return w, err
+}
+
+func newWriter(f *os.File, path string, regular bool, opts Options) *Writer {
+	ids := opts.FileID
+	if ids == nil {
+		ids = FileID
 	}
-	interval := opts.FlushInterval
+	return &Writer{path: path, ndjson: isNDJSON(path), regular: regular, f: f,
+		buf: make([]byte, 0, flushSize+4096), mappingID: opts.MappingID, ids: ids}
+}
+
+// start starts the flush goroutine.
+func (w *Writer) start(interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultFlushInterval
 	}
 	w.stop, w.done = make(chan struct{}), make(chan struct{})
 	go w.flushEvery(interval)
-	return w, nil
-}
-
-func (w *Writer) openAppend() error {
-	f, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	w.f = f
-	res, err := scanReport(f, w.path, w.ndjson, nil)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(res.keep); err != nil {
-		return err
-	}
-	if _, err := f.Seek(res.keep, io.SeekStart); err != nil {
-		return err
-	}
-	if res.keep == 0 && !w.ndjson {
-		w.buf = append(w.buf, Header+"\n"...)
-	}
-	return nil
 }
 
 func (w *Writer) flushEvery(interval time.Duration) {
@@ -146,10 +133,17 @@ func (w *Writer) Write(r *importer.Result) error {
 	if w.err != nil {
 		return w.err
 	}
+	if r.Pos.File != w.lastName || w.lastID == "" {
+		id := w.ids(r.Pos.File)
+		if _, ok := parseID(id); !ok {
+			return fmt.Errorf("write %s: %s: %w: file id %q is not 16 hex digits", w.path, r.Pos, ErrInvalidResult, id)
+		}
+		w.lastName, w.lastID = r.Pos.File, id
+	}
 	if w.ndjson {
-		w.buf = appendNDJSON(w.buf, r)
+		w.buf = appendNDJSON(w.buf, r, w.lastID, w.mappingID)
 	} else {
-		w.buf = appendCSV(w.buf, r)
+		w.buf = appendCSV(w.buf, r, w.lastID, w.mappingID)
 	}
 	if len(w.buf) >= flushSize {
 		return w.flushLocked()
@@ -210,7 +204,9 @@ func (w *Writer) syncLocked() error {
 	if err := w.flushLocked(); err != nil {
 		return err
 	}
-	if err := w.f.Sync(); err != nil {
+	if err := w.f.Sync(); err != nil && (w.regular || !errors.Is(err, syscall.EINVAL)) {
+		// A device or a pipe may not support fsync; a write error on it
+		// has shown already.
 		w.err = fmt.Errorf("sync %s: %w", w.path, err)
 	}
 	return w.err
@@ -220,8 +216,10 @@ func (w *Writer) syncLocked() error {
 // It is idempotent: later calls return what the first returned.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
-		close(w.stop)
-		<-w.done
+		if w.stop != nil {
+			close(w.stop)
+			<-w.done
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.closed = true

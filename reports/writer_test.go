@@ -25,7 +25,7 @@ func TestWriterGolden(t *testing.T) {
 	for _, name := range []string{"report.csv", "report.ndjson"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), name)
-			writeAll(t, path, Options{}, fixtureResults())
+			writeAll(t, path, Options{FileID: nameID, MappingID: mapA}, fixtureResults())
 			got, err := os.ReadFile(path)
 			require.NoError(t, err)
 			golden(t, name+".golden", got)
@@ -51,7 +51,8 @@ func TestWriterCSVReadsBackWithEncodingCSV(t *testing.T) {
 			http = strconv.Itoa(r.HTTPStatus)
 		}
 		want := []string{r.Pos.File, strconv.FormatInt(r.Pos.Row, 10), string(r.Status), r.Reason, http,
-			strconv.Itoa(r.Attempts), strconv.FormatInt(r.LatencyMS, 10), r.DedupID, r.MessageID, r.RowHash}
+			strconv.Itoa(r.Attempts), strconv.FormatInt(r.LatencyMS, 10), r.DedupID, r.MessageID, r.RowHash,
+			FileID(r.Pos.File), ""}
 		assert.Equal(t, want, recs[i+1], "record %d", i+1)
 	}
 }
@@ -69,7 +70,8 @@ func TestWriterNDJSONReadsBackWithEncodingJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(lines[i]), &got), lines[i])
 		want := map[string]any{"file": r.Pos.File, "row": float64(r.Pos.Row), "status": string(r.Status),
 			"reason": r.Reason, "attempts": float64(r.Attempts), "latency_ms": float64(r.LatencyMS),
-			"dedup_id": r.DedupID, "message_id": r.MessageID, "row_hash": r.RowHash}
+			"dedup_id": r.DedupID, "message_id": r.MessageID, "row_hash": r.RowHash,
+			"file_id": FileID(r.Pos.File), "mapping_id": ""}
 		if r.HTTPStatus != 0 {
 			want["http_status"] = float64(r.HTTPStatus)
 		}
@@ -104,6 +106,10 @@ func TestRoundTrip(t *testing.T) {
 			assert.Equal(t, len(rs), cp.Rows())
 			for _, r := range rs {
 				st, hash, ok := cp.Lookup(r.Pos)
+				if r.RowHash == "" {
+					assert.False(t, ok, "%s: a line without a row hash does not vouch for the row", r.Pos)
+					continue
+				}
 				require.True(t, ok, r.Pos.String())
 				assert.Equal(t, r.Status, st, r.Pos.String())
 				assert.Equal(t, r.RowHash, hash, r.Pos.String())
@@ -125,10 +131,15 @@ func TestWriterFlushesEverySecond(t *testing.T) {
 			w, err := Create(path, Options{})
 			require.NoError(t, err)
 			defer w.Close()
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+			if !strings.HasSuffix(name, "ndjson") {
+				assert.Equal(t, Header+"\n", string(before), "the header is on disk before any line")
+			}
 			require.NoError(t, w.Write(res("a.csv", 1, importer.StatusAccepted, "0123456789abcdef")))
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			assert.Empty(t, data, "buffered: nothing on disk right after Write")
+			assert.Equal(t, before, data, "buffered: no line on disk right after Write")
 			time.Sleep(1200 * time.Millisecond)
 			data, err = os.ReadFile(path)
 			require.NoError(t, err)
@@ -151,7 +162,7 @@ func TestWriterCloseIdempotentAndWriteAfterClose(t *testing.T) {
 	assert.ErrorIs(t, w.Sync(), ErrClosed)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, Header+"\na.csv,1,accepted,,,1,0,,,\n", string(data))
+	assert.Equal(t, Header+"\na.csv,1,accepted,,,1,0,,,,"+FileID("a.csv")+",\n", string(data))
 }
 
 func TestWriterRejectsUnreadableResults(t *testing.T) {
@@ -182,11 +193,13 @@ func TestCreateTruncatesWithoutAppend(t *testing.T) {
 
 func TestAppend(t *testing.T) {
 	const h = Header + "\n"
-	line1 := "a.csv,1,accepted,,202,1,5,,,0123456789abcdef\n"
-	line2 := "a.csv,2,failed,boom,503,3,9,,,1123456789abcdef\n"
-	added := "a.csv,3,accepted,,,1,0,,,\n"
-	jl1 := `{"file":"a.csv","row":1,"status":"accepted","reason":"","http_status":202,"attempts":1,"latency_ms":5,"dedup_id":"","message_id":"","row_hash":"0123456789abcdef"}` + "\n"
-	jadded := `{"file":"a.csv","row":3,"status":"accepted","reason":"","attempts":1,"latency_ms":0,"dedup_id":"","message_id":"","row_hash":""}` + "\n"
+	line1 := "a.csv,1,accepted,,202,1,5,,,0123456789abcdef," + idA + ",\n"
+	line2 := "a.csv,2,failed,boom,503,3,9,,,1123456789abcdef," + idA + "," + mapA + "\n"
+	added := "a.csv,3,accepted,,,1,0,,,," + idA + ",\n"
+	jl1 := `{"file":"a.csv","row":1,"status":"accepted","reason":"","http_status":202,"attempts":1,"latency_ms":5,"dedup_id":"","message_id":"","row_hash":"0123456789abcdef","file_id":"` + idA + `","mapping_id":""}` + "\n"
+	jadded := `{"file":"a.csv","row":3,"status":"accepted","reason":"","attempts":1,"latency_ms":0,"dedup_id":"","message_id":"","row_hash":"","file_id":"` + idA + `","mapping_id":""}` + "\n"
+	legacy := legacyHeader + "\na.csv,1,accepted,,202,1,5,,,0123456789abcdef\n"
+	jlegacy := `{"file":"a.csv","row":1,"status":"accepted","reason":"","attempts":1,"latency_ms":5,"dedup_id":"","message_id":"","row_hash":""}` + "\n"
 	tests := []struct {
 		name, file string
 		before     *string // nil: no file
@@ -195,6 +208,7 @@ func TestAppend(t *testing.T) {
 	}{
 		{"new csv", "r.csv", nil, h + added, nil},
 		{"empty csv", "r.csv", ptr(""), h + added, nil},
+		{"header only", "r.csv", ptr(h), h + added, nil},
 		{"whole csv", "r.csv", ptr(h + line1 + line2), h + line1 + line2 + added, nil},
 		{"torn last line cut", "r.csv", ptr(h + line1 + line2[:20]), h + line1 + added, nil},
 		{"torn inside a quoted newline cut", "r.csv", ptr(h + line1 + "a.csv,2,failed,\"multi\n"), h + line1 + added, nil},
@@ -205,11 +219,13 @@ func TestAppend(t *testing.T) {
 		{"foreign csv", "r.csv", ptr("id,email\n1,x@y\n"), "id,email\n1,x@y\n", ErrNotReport},
 		{"foreign one-line csv untouched", "r.csv", ptr("hello"), "hello", ErrNotReport},
 		{"corrupt middle line", "r.csv", ptr(h + "garbage\n" + line1), h + "garbage\n" + line1, ErrBadLine},
+		{"legacy csv untouched", "r.csv", ptr(legacy), legacy, ErrOldReport},
 		{"new ndjson", "r.ndjson", nil, jadded, nil},
 		{"whole ndjson", "r.ndjson", ptr(jl1), jl1 + jadded, nil},
 		{"torn ndjson", "r.ndjson", ptr(jl1 + jl1[:30]), jl1 + jadded, nil},
 		{"torn first ndjson line", "r.ndjson", ptr(jl1[:5]), jadded, nil},
 		{"csv into ndjson report", "r.ndjson", ptr(h + line1), h + line1, ErrNotReport},
+		{"legacy ndjson untouched", "r.ndjson", ptr(jlegacy), jlegacy, ErrOldReport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +233,7 @@ func TestAppend(t *testing.T) {
 			if tt.before != nil {
 				require.NoError(t, os.WriteFile(path, []byte(*tt.before), 0o644))
 			}
-			w, err := Create(path, Options{Append: true})
+			w, err := Create(path, Options{Append: true, FileID: func(string) string { return idA }})
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.Nil(t, w)
