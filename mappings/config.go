@@ -112,7 +112,7 @@ func tokenOf(n ast.Node) *token.Token {
 func (c *compiler) compile(data []byte) *Mapping {
 	c.m = &Mapping{
 		Name: c.name, Endpoint: "", TimezoneName: "UTC", Timezone: time.UTC, InputTimezone: time.UTC,
-		Dedup: DedupAuto, cuidSlot: -1, afidSlot: -1, requiredSlot: -1, timestampSlot: -1, dedupSlot: -1,
+		Dedup: DedupAuto, cuidSlot: -1, afidSlot: -1, requiredSlot: -1, timestampSlot: -1, dedupSlot: -1, currencySlot: -1,
 	}
 	c.colIdx = map[string]int{}
 	c.seen = map[targetKind]bool{}
@@ -164,16 +164,7 @@ func (c *compiler) compile(data []byte) *Mapping {
 		seen[key] = true
 		switch key {
 		case "app_id":
-			s, ok := scalarText(mv.Value)
-			if !ok || strings.TrimSpace(s) == "" {
-				c.errAt(tokenOf(mv.Value), "app_id must be a non-empty string")
-				continue
-			}
-			if strings.ContainsAny(s, "/?#% \t\r\n") {
-				c.errAt(tokenOf(mv.Value), "app_id must not contain '/', '?', '#', '%%' or whitespace (it goes into the request path)")
-				continue
-			}
-			c.m.AppID = s
+			c.compileAppID(mv.Value)
 		case "endpoint":
 			s, _ := scalarText(mv.Value)
 			switch Endpoint(s) {
@@ -206,8 +197,12 @@ func (c *compiler) compile(data []byte) *Mapping {
 			fieldsKey, fieldsNode = ktk, mv.Value
 		case "tests":
 			testsKey, testsNode = ktk, mv.Value
+		case "skip":
+			c.compileSkip(ktk, mv.Value)
+		case "currency_exponents":
+			c.compileExponents(ktk, mv.Value)
 		default:
-			c.errAt(ktk, "unknown top-level key %q (want app_id, endpoint, timezone, input_timezone, dedup, fields, tests)", key)
+			c.errAt(ktk, "unknown top-level key %q (want app_id, endpoint, timezone, input_timezone, dedup, skip, currency_exponents, fields, tests)", key)
 		}
 	}
 	rootTk := tokenOf(root)
@@ -295,6 +290,8 @@ var fieldKeys = []keyRule{
 	{name: "optional", compile: compileOptional},
 	{name: "default", compile: compileDefault},
 	{name: "on_invalid", compile: compileOnInvalid},
+	{name: "map", compile: compileMap},
+	{name: "minor_units", applies: isNumberTarget, notHere: "minor_units applies to event_revenue and event_value members of type number", compile: compileMinorUnits},
 }
 
 func compileSourceKey(c *compiler, fs *fieldSpec, n ast.Node, _ *token.Token) {
@@ -303,6 +300,9 @@ func compileSourceKey(c *compiler, fs *fieldSpec, n ast.Node, _ *token.Token) {
 
 func isTimestamp(fs *fieldSpec) bool { return fs.tk == tTimestamp }
 func isHashed(fs *fieldSpec) bool    { return fs.tk.hashed() }
+func isNumberTarget(fs *fieldSpec) bool {
+	return fs.tk == tEventRevenue || fs.tk == tEventValuePath
+}
 
 func fieldKeyRule(name string) (keyRule, bool) {
 	for _, r := range fieldKeys {
@@ -412,6 +412,17 @@ func (c *compiler) checkCombination(fs *fieldSpec) {
 			c.errAt(at, "%s: format: %v", target, err)
 		}
 		fs.ts = p
+	}
+	if mk := fs.keys["map"]; mk != nil && fs.srcName == "value" {
+		c.errAt(mk, "%s: map translates a column or a template; write the value itself", target)
+	}
+	if mk := fs.keys["minor_units"]; mk != nil && fs.minorUnits {
+		switch {
+		case fs.srcName == "value":
+			c.errAt(mk, "%s: minor_units converts a column or a template; write the value in major units", target)
+		case fs.typ != typeNumber:
+			c.errAt(mk, "%s: minor_units needs type: number", target)
+		}
 	}
 }
 
@@ -526,6 +537,10 @@ func (c *compiler) compileSource(fs *fieldSpec, k string, n ast.Node) {
 	vt := tokenOf(n)
 	switch k {
 	case "column":
+		if seq, ok := unwrap(n).(*ast.SequenceNode); ok {
+			c.compileColumns(fs, seq)
+			return
+		}
 		s, ok := scalarText(n)
 		if !ok || s == "" {
 			c.errAt(vt, "%s: column must name a column", fs.target)
@@ -765,6 +780,11 @@ func (c *compiler) checkTargets(fieldsKey *token.Token) {
 			}
 		}
 	}
+	for _, fs := range c.specs {
+		if fs.minorUnits && !have[tCurrency] {
+			c.errAt(fs.keys["minor_units"], "%s: minor_units needs event_revenue_currency mapped (the exponent is the currency's)", fs.target)
+		}
+	}
 	if !have[tCUID] && !have[tAFID] {
 		c.errAt(fieldsKey, "fields must map user_id.customer_user_id or user_id.appsflyer_id (or both)")
 	}
@@ -809,6 +829,8 @@ func (c *compiler) buildPlan() {
 			m.timestampSlot = f.slot
 		case tDedup:
 			m.dedupSlot = f.slot
+		case tCurrency:
+			m.currencySlot = f.slot
 		case tEventValuePath:
 			insertPath(evRoot, c.segsOf(f), f.slot)
 		}
@@ -853,6 +875,15 @@ func (c *compiler) buildPlan() {
 		}
 	}
 	m.dedupPrefix = []byte(m.AppID + "\n" + string(m.Endpoint) + "\n")
+	// Fields converted from minor units read the row's currency: they are
+	// evaluated after every other field.
+	for _, pass := range []bool{false, true} {
+		for _, f := range m.fields {
+			if f.minorUnits == pass {
+				m.order = append(m.order, f)
+			}
+		}
+	}
 	nf := len(m.fields)
 	m.pool.New = func() any {
 		return &state{slots: make([]slot, nf), vals: make([]byte, 0, 512), body: make([]byte, 0, 1024)}
