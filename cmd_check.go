@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -298,12 +300,10 @@ func findPlaceholders(m *mappings.Mapping) []string {
 			out = append(out, fmt.Sprintf("column %q is a placeholder: name the real column", col))
 		}
 	}
-	// Constants are only visible through a mapped row: explain an all-null
-	// row and look at what the constant fields produce.
-	ex := m.Explain(make([]readers.Value, len(m.Columns())))
-	for _, f := range ex.Fields {
-		if f.Source == "constant" && strings.Contains(f.Result, "TODO_") {
-			out = append(out, fmt.Sprintf("%s is still the placeholder %s", f.Field, f.Result))
+	consts := m.Constants()
+	for _, target := range slices.Sorted(maps.Keys(consts)) {
+		if v := consts[target]; strings.Contains(v, "TODO_") {
+			out = append(out, fmt.Sprintf("%s is still the placeholder %s", target, v))
 		}
 	}
 	return out

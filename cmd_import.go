@@ -246,7 +246,10 @@ func importAction(c *cli.Context) error {
 	}
 	code := exitCode(sum, runErr)
 	if p := c.String("metrics-file"); p != "" {
-		labels := map[string]string{"app_id": m.AppID}
+		labels := map[string]string{}
+		if !m.PerRowAppID() {
+			labels["app_id"] = m.AppID
+		}
 		if shard.Count > 1 {
 			labels["shard"] = fmt.Sprintf("%d/%d", shard.Index, shard.Count)
 		}
@@ -279,7 +282,7 @@ func exitCode(sum *importer.Summary, runErr error) int {
 		return exitRowsFailed
 	}
 	for st, n := range sum.Counts {
-		if n > 0 && st != importer.StatusAccepted && st != importer.StatusSkipped && st != importer.StatusValid {
+		if n > 0 && st != importer.StatusAccepted && st != importer.StatusSkipped && st != importer.StatusValid && st != importer.StatusFiltered {
 			return exitRowsFailed
 		}
 	}

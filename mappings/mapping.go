@@ -134,6 +134,18 @@ func Parse(data []byte, name string) (*Mapping, error) {
 // not modify the returned slice.
 func (m *Mapping) Columns() []string { return m.columns }
 
+// Constants returns the JSON value each constant field (value:) sends,
+// by target, as checked at load.
+func (m *Mapping) Constants() map[string]string {
+	out := map[string]string{}
+	for _, f := range m.fields {
+		if f.src == srcConst && f.pre != nil {
+			out[f.target] = string(f.pre)
+		}
+	}
+	return out
+}
+
 // PerRowAppID reports whether each row names its app (app_id: { column }).
 func (m *Mapping) PerRowAppID() bool { return m.appID != nil }
 
