@@ -251,3 +251,46 @@ func TestFilteredRowsExitZero(t *testing.T) {
 	assert.Equal(t, []string{"website-www.example.com"}, rec.apps["in_1"])
 	assert.Equal(t, "19.99", rec.rev["in_1"])
 }
+
+func TestImportRefusesTimezonePlaceholder(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.csv")
+	writeCSV(t, in, goodRows(3))
+	text := strings.Replace(e2eMapping, "timezone: America/New_York", "timezone: TODO_timezone", 1)
+	require.NotEqual(t, e2eMapping, text)
+	m := mappingFile(t, dir, text)
+	srv, _, rec := recordingMock(t, "tok")
+	t.Setenv(tokenEnv, "tok")
+	var code int
+	stderr := captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--mapping", m, in})
+	})
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "timezone is still the placeholder TODO_timezone")
+	assert.Empty(t, rec.apps, "nothing is sent")
+	stderr = captureStderr(t, func() {
+		code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--app-timezone", "America/New_York", "--overwrite", "--mapping", m, in})
+	})
+	assert.Equal(t, exitOK, code, "--app-timezone stands in for the placeholder: %s", stderr)
+}
+
+// explain and preview show a filtered row as import reports it, and it
+// does not make them exit non-zero.
+func TestExplainAndPreviewFilteredRow(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "b.csv")
+	require.NoError(t, os.WriteFile(in, []byte(strings.Join(billingHeader, ",")+"\n"+
+		"in_2,c2,,shop.example.com,renewal,refunded,1999,USD,2026-12-01T10:00:00Z,,false\n"+
+		"in_1,,u1,shop.example.com,renewal,paid,1900,JPY,2026-12-01T10:00:00Z,,false\n"), 0o644))
+	code, stdout, stderr := runCLI(t, "explain", "--mapping", "testdata/billing.yaml", "--row", "1", in)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "verdict: FILTERED, not sent\n  skip[0]: status not in [paid]")
+	code, stdout, stderr = runCLI(t, "explain", "--mapping", "testdata/billing.yaml", "--row", "2", "--now", "2026-12-01T12:00:00Z", in)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, `(app website-shop.example.com (from column "site")`)
+	assert.Contains(t, stdout, `first of columns "customer_id", "user_id", used "user_id"`)
+	assert.Contains(t, stdout, `"event_revenue": 1900,`)
+	code, stdout, stderr = runCLI(t, "preview", "--mapping", "testdata/billing.yaml", "--json", "--now", "2026-12-01T12:00:00Z", in)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, `"status":"filtered","reason":"skip[0]: status not in [paid]"`)
+}

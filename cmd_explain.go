@@ -113,12 +113,9 @@ func explainAction(c *cli.Context) error {
 // Explain (masked there) or from the body (hashed, and redacted by
 // safeBody where a mapping sends personal data unhashed).
 func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *mappings.Explanation, o rowOutcome, ck clock) {
-	app := m.AppID
-	if m.PerRowAppID() {
-		app = "from column " + strconv.Quote(m.AppIDColumn)
-		if ex != nil && ex.AppID != "" {
-			app = ex.AppID + " (" + app + ")"
-		}
+	app := appLabel(m)
+	if m.PerRowAppID() && ex != nil && ex.AppID != "" {
+		app = ex.AppID + " (" + app + ")"
 	}
 	fmt.Fprintf(w, "%s through %s (app %s, endpoint %s)\n", o.Pos, mappingName, app, m.Endpoint)
 	if ex == nil {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -64,7 +65,11 @@ func importAction(c *cli.Context) error {
 		return usageErr("mapping:\n%v", err)
 	}
 	dry := c.Bool("dry-run")
-	if ph := findPlaceholders(m); len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
+	ph := findPlaceholders(m)
+	if c.String("app-timezone") != "" {
+		ph = slices.DeleteFunc(ph, func(p string) bool { return strings.HasPrefix(p, "timezone ") })
+	}
+	if len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
 		// A starter mapping from afimport init that nobody finished would
 		// send events named TODO_event_name to the real app.
 		return usageErr("mapping %s still has placeholders from afimport init: %s (a dry run or --endpoint mock works meanwhile)",

@@ -277,7 +277,7 @@ func previewAction(c *cli.Context) error {
 	enc.SetEscapeHTML(false) // URLs keep their & as sent
 	if !asJSON {
 		fmt.Fprintf(out, "mapping %s: app %s, endpoint %s; window in %s at %s\n\n",
-			c.String("mapping"), m.AppID, m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
+			c.String("mapping"), appLabel(m), m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
 	}
 	shown, notSent := 0, 0
 	var readErr error

@@ -175,6 +175,12 @@ func (c *compiler) compile(data []byte) *Mapping {
 			}
 		case "timezone", "input_timezone":
 			s, _ := scalarText(mv.Value)
+			if key == "timezone" && s == PlaceholderTimezone {
+				// afimport init's: it loads (as UTC) so that check can
+				// name it; check --strict fails and import refuses it.
+				c.m.TimezoneName = s
+				continue
+			}
 			loc, ok := loadZone(s)
 			if !ok {
 				c.errAt(tokenOf(mv.Value), "%s: unknown IANA time zone", key)

@@ -13,6 +13,12 @@ import (
 	"afimport/readers"
 )
 
+// PlaceholderTimezone is the timezone afimport init writes: the app's
+// timezone cannot be guessed from a sample. A mapping holding it loads,
+// with Timezone UTC and TimezoneName PlaceholderTimezone, so that check
+// can name it; check --strict fails and import refuses it.
+const PlaceholderTimezone = "TODO_timezone"
+
 // DedupMode says whether Apply derives a customer_dedup_id for rows whose
 // mapping does not supply one.
 type DedupMode string
@@ -144,6 +150,29 @@ func (m *Mapping) Constants() map[string]string {
 		}
 	}
 	return out
+}
+
+// RevenueWithoutCurrency reports whether a row can be sent with
+// event_revenue but without event_revenue_currency: the currency is not
+// mapped, or it may be left out (optional or on_invalid: omit, without a
+// default). The spec allows it; it is almost always a mistake.
+func (m *Mapping) RevenueWithoutCurrency() bool {
+	var revenue, currency *field
+	for _, f := range m.fields {
+		switch f.tk {
+		case tEventRevenue:
+			revenue = f
+		case tCurrency:
+			currency = f
+		}
+	}
+	switch {
+	case revenue == nil:
+		return false
+	case currency == nil:
+		return true
+	}
+	return (currency.optional && !currency.hasDefault) || currency.omitInvalid
 }
 
 // PerRowAppID reports whether each row names its app (app_id: { column }).
