@@ -168,15 +168,10 @@ func (c *compiler) compileSkip(key *token.Token, n ast.Node) {
 		var list []string
 		for _, kv := range body.Values {
 			k, _ := keyText(kv.Key)
-			kt, vt := tokenOf(kv.Key), tokenOf(kv.Value)
+			kt := tokenOf(kv.Key)
 			switch k {
 			case "column":
-				s, ok := scalarText(kv.Value)
-				if !ok || s == "" {
-					c.errAt(vt, "%s: column must name a column", label)
-					continue
-				}
-				colName, r.col = s, c.column(s)
+				colName, r.col = c.namedColumn(kv.Value, label)
 			case "in", "not_in":
 				if op != "" {
 					c.errAt(kt, "%s: give one of in and not_in", label)
@@ -216,6 +211,17 @@ func (c *compiler) compileSkip(key *token.Token, n ast.Node) {
 		r.err = &SkipError{Index: i, Reason: label + ": " + colName + " " + word + " [" + strings.Join(list, ", ") + "]"}
 		c.m.skips = append(c.m.skips, r)
 	}
+}
+
+// namedColumn reads the value of a column: key: the column's name and
+// index, or an error at the value and index -1.
+func (c *compiler) namedColumn(n ast.Node, label string) (string, int) {
+	s, ok := scalarText(n)
+	if !ok || s == "" {
+		c.errAt(tokenOf(n), "%s: column must name a column", label)
+		return "", -1
+	}
+	return s, c.column(s)
 }
 
 // textList reads a YAML list of scalars as trimmed texts.
@@ -258,15 +264,10 @@ func (c *compiler) compileAppID(n ast.Node) {
 	r := &appIDRule{col: -1}
 	for _, kv := range body.Values {
 		k, _ := keyText(kv.Key)
-		kt, vt := tokenOf(kv.Key), tokenOf(kv.Value)
+		kt := tokenOf(kv.Key)
 		switch k {
 		case "column":
-			s, ok := scalarText(kv.Value)
-			if !ok || s == "" {
-				c.errAt(vt, "app_id: column must name a column")
-				continue
-			}
-			r.colName, r.col = s, c.column(s)
+			r.colName, r.col = c.namedColumn(kv.Value, "app_id")
 		case "map":
 			vm, ok := c.valueMap(kv.Value, "app_id")
 			if !ok {
