@@ -293,11 +293,11 @@ var fieldKeys = []keyRule{
 	{name: "hash", applies: isHashed, notHere: "hash applies to *_hashed targets only", compile: compileHash},
 	{name: "region", compile: compileRegion},
 	{name: "region_column", compile: compileRegionColumn},
-	{name: "optional", compile: compileOptional},
+	{name: "optional", compile: boolKey("optional", func(fs *fieldSpec, b bool) { fs.optional = b })},
 	{name: "default", compile: compileDefault},
 	{name: "on_invalid", compile: compileOnInvalid},
 	{name: "map", compile: compileMap},
-	{name: "minor_units", applies: isNumberTarget, notHere: "minor_units applies to event_revenue and event_value members of type number", compile: compileMinorUnits},
+	{name: "minor_units", applies: isNumberTarget, notHere: "minor_units applies to event_revenue and event_value members of type number", compile: boolKey("minor_units", func(fs *fieldSpec, b bool) { fs.minorUnits = b })},
 }
 
 func compileSourceKey(c *compiler, fs *fieldSpec, n ast.Node, _ *token.Token) {
@@ -487,13 +487,16 @@ func compileRegionColumn(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token
 	fs.regionCol = c.column(s)
 }
 
-func compileOptional(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
-	b, ok := unwrap(n).(*ast.BoolNode)
-	if !ok {
-		c.errAt(vt, "%s: optional must be true or false", fs.target)
-		return
+// boolKey compiles a key whose value is true or false into set.
+func boolKey(key string, set func(fs *fieldSpec, b bool)) func(*compiler, *fieldSpec, ast.Node, *token.Token) {
+	return func(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+		b, ok := unwrap(n).(*ast.BoolNode)
+		if !ok {
+			c.errAt(vt, "%s: %s must be true or false", fs.target, key)
+			return
+		}
+		set(fs, b.Value)
 	}
-	fs.optional = b.Value
 }
 
 func compileDefault(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {

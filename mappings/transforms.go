@@ -382,16 +382,6 @@ func compileMap(c *compiler, fs *fieldSpec, n ast.Node, _ *token.Token) {
 	}
 }
 
-// compileMinorUnits is a field's minor_units: key.
-func compileMinorUnits(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
-	b, ok := unwrap(n).(*ast.BoolNode)
-	if !ok {
-		c.errAt(vt, "%s: minor_units must be true or false", fs.target)
-		return
-	}
-	fs.minorUnits = b.Value
-}
-
 // compileColumns is column: [a, b, ...]: the first column not missing.
 func (c *compiler) compileColumns(fs *fieldSpec, seq *ast.SequenceNode) {
 	if len(seq.Values) == 0 {
