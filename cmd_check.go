@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,14 +28,16 @@ func checkCommand() *cli.Command {
 		Usage: "check a mapping: load it, run its tests: fixtures, and try it on the inputs' first rows",
 		Description: `check loads the mapping (every mistake is printed with its line:column), runs
 the cases of its tests: section (PASS/FAIL with the difference), warns about
-placeholders left by "afimport init", and, given inputs, checks that each has
-every column the mapping reads and counts how many of its first --rows rows
-would be invalid, with the most frequent reasons. Nothing is sent.
+placeholders left by "afimport init" and about revenue that can be sent
+without a currency, and, given inputs, checks that each has every column the
+mapping reads and counts how many of its first --rows rows would be
+filtered (skip:) or invalid, with the most frequent reasons. Nothing is sent.
 
 Exit codes: 0 the mapping loads, its tests pass and the inputs have its
 columns (invalid sample rows are reported, not an error); 1 an input could
 not be read; 2 the mapping does not load, a test fails, an input lacks a
-column, or --strict and a placeholder remains.`,
+column, or --strict and a placeholder remains or revenue can be sent without
+a currency.`,
 		ArgsUsage: "[INPUT...]",
 		UsageText: `afimport check --mapping renewals.yaml
    afimport check --mapping renewals.yaml exports/2026-11-27/renewals.csv.gz
@@ -41,7 +46,7 @@ column, or --strict and a placeholder remains.`,
 		Flags: append([]cli.Flag{
 			mappingFlag(),
 			&cli.IntFlag{Name: "rows", Value: defaultCheckRows, Usage: "read at most `N` rows of each input (0: all)", EnvVars: env("check-rows")},
-			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains", EnvVars: env("check-strict")},
+			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains, or revenue can be sent without a currency", EnvVars: env("check-strict")},
 			maxMemoryFlag(),
 		}, readerFlags()...),
 		Action: checkAction,
@@ -118,7 +123,7 @@ func checkAction(c *cli.Context) error {
 		return usageErr("--rows %d: want 0 (all) or more", c.Int("rows"))
 	}
 	fmt.Fprintf(out, "mapping %s: loads (app %s, endpoint %s, %d columns: %s)\n",
-		c.String("mapping"), m.AppID, m.Endpoint, len(m.Columns()), strings.Join(m.Columns(), ", "))
+		c.String("mapping"), appLabel(m), m.Endpoint, len(m.Columns()), strings.Join(m.Columns(), ", "))
 
 	var problems []string
 	results := m.RunTests()
@@ -150,6 +155,14 @@ func checkAction(c *cli.Context) error {
 	}
 	if len(placeholders) > 0 && c.Bool("strict") {
 		problems = append(problems, fmt.Sprintf("%d placeholder(s) of afimport init remain (--strict)", len(placeholders)))
+	}
+	warnings := len(placeholders)
+	if m.RevenueWithoutCurrency() {
+		warnings++
+		fmt.Fprintln(out, "warning: event_revenue can be sent without event_revenue_currency (the currency is unmapped, optional without a default, or on_invalid: omit): map it, or give it a default")
+		if c.Bool("strict") {
+			problems = append(problems, "revenue can be sent without a currency (--strict)")
+		}
 	}
 
 	code := exitOK
@@ -195,8 +208,8 @@ func checkAction(c *cli.Context) error {
 	if code != exitOK {
 		return &exitError{code: code, err: errors.New("check: an input could not be read")}
 	}
-	if len(placeholders) > 0 {
-		fmt.Fprintf(out, "ok, with %d warning(s)\n", len(placeholders))
+	if warnings > 0 {
+		fmt.Fprintf(out, "ok, with %d warning(s)\n", warnings)
 		return nil
 	}
 	fmt.Fprintln(out, "ok")
@@ -205,11 +218,12 @@ func checkAction(c *cli.Context) error {
 
 // sampleStats is what check learned from the first rows of one input.
 type sampleStats struct {
-	header  []string
-	rows    int
-	invalid int
-	reasons map[string]int
-	limited bool // stopped at --rows
+	header   []string
+	rows     int
+	invalid  int
+	filtered int // rows a skip: entry leaves out
+	reasons  map[string]int
+	limited  bool // stopped at --rows
 }
 
 // sampleInput maps up to limit rows of one input (0: all). The error is
@@ -238,7 +252,10 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 			return st, err
 		}
 		st.rows++
-		if d := j.Decide(&row, false); d.Status == importer.StatusInvalid {
+		switch d := j.Decide(&row, false); d.Status {
+		case importer.StatusFiltered:
+			st.filtered++
+		case importer.StatusInvalid:
 			st.invalid++
 			st.reasons[d.Reason]++
 		}
@@ -264,7 +281,11 @@ func (st sampleStats) print(w io.Writer, name string) {
 	if st.limited {
 		scope = fmt.Sprintf("the first %d rows", st.rows)
 	}
-	fmt.Fprintf(w, "%s: has every column; %s: %d valid, %d invalid\n", name, scope, st.rows-st.invalid, st.invalid)
+	fmt.Fprintf(w, "%s: has every column; %s: %d valid, ", name, scope, st.rows-st.invalid-st.filtered)
+	if st.filtered > 0 {
+		fmt.Fprintf(w, "%d filtered, ", st.filtered)
+	}
+	fmt.Fprintf(w, "%d invalid\n", st.invalid)
 	type rc struct {
 		reason string
 		n      int
@@ -289,6 +310,15 @@ func (st sampleStats) print(w io.Writer, name string) {
 	}
 }
 
+// appLabel names the mapping's app: its app id, or the column each row's
+// comes from.
+func appLabel(m *mappings.Mapping) string {
+	if m.PerRowAppID() {
+		return "from column " + strconv.Quote(m.AppIDColumn)
+	}
+	return m.AppID
+}
+
 // findPlaceholders lists what afimport init left for a human to fill in:
 // the app id, a column or a constant named TODO_... (guess's placeholders).
 func findPlaceholders(m *mappings.Mapping) []string {
@@ -296,17 +326,18 @@ func findPlaceholders(m *mappings.Mapping) []string {
 	if m.AppID == guess.PlaceholderAppID {
 		out = append(out, fmt.Sprintf("app_id is still the placeholder %s", guess.PlaceholderAppID))
 	}
+	if m.TimezoneName == mappings.PlaceholderTimezone {
+		out = append(out, fmt.Sprintf("timezone is still the placeholder %s: set the app's timezone in AppsFlyer (it sets each row's deadline)", mappings.PlaceholderTimezone))
+	}
 	for _, col := range m.Columns() {
 		if strings.HasPrefix(col, "TODO_") {
 			out = append(out, fmt.Sprintf("column %q is a placeholder: name the real column", col))
 		}
 	}
-	// Constants are only visible through a mapped row: explain an all-null
-	// row and look at what the constant fields produce.
-	ex := m.Explain(make([]readers.Value, len(m.Columns())))
-	for _, f := range ex.Fields {
-		if f.Source == "constant" && strings.Contains(f.Result, "TODO_") {
-			out = append(out, fmt.Sprintf("%s is still the placeholder %s", f.Field, f.Result))
+	consts := m.Constants()
+	for _, target := range slices.Sorted(maps.Keys(consts)) {
+		if v := consts[target]; strings.Contains(v, "TODO_") {
+			out = append(out, fmt.Sprintf("%s is still the placeholder %s", target, v))
 		}
 	}
 	return out

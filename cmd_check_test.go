@@ -39,6 +39,23 @@ func TestCheckExitCodes(t *testing.T) {
 	require.NoError(t, os.WriteFile(placeholder, []byte("app_id: TODO_app_id\nendpoint: event\nfields:\n"+
 		"  user_id.customer_user_id: { column: TODO_user_id_column }\n  event_name: { value: TODO_event_name }\n"), 0o644))
 
+	tzPlaceholder := filepath.Join(dir, "tz.yaml")
+	require.NoError(t, os.WriteFile(tzPlaceholder, []byte("app_id: a\nendpoint: event\ntimezone: TODO_timezone\nfields:\n"+
+		"  user_id.customer_user_id: { column: u }\n  event_name: { value: x }\n"), 0o644))
+	noCurrency := filepath.Join(dir, "cur.yaml")
+	require.NoError(t, os.WriteFile(noCurrency, []byte("app_id: a\nendpoint: event\ntimezone: UTC\nfields:\n"+
+		"  user_id.customer_user_id: { column: u }\n  event_name: { value: x }\n  event_revenue: { column: r }\n"+
+		"  event_revenue_currency: { column: c, optional: true }\n"), 0o644))
+	currencyDefault := filepath.Join(dir, "curdef.yaml")
+	require.NoError(t, os.WriteFile(currencyDefault, []byte("app_id: a\nendpoint: event\ntimezone: UTC\nfields:\n"+
+		"  user_id.customer_user_id: { column: u }\n  event_name: { value: x }\n  event_revenue: { column: r }\n"+
+		"  event_revenue_currency: { column: c, optional: true, default: USD }\n"), 0o644))
+	billingCSV := filepath.Join(dir, "billing.csv")
+	require.NoError(t, os.WriteFile(billingCSV, []byte(strings.Join(billingHeader, ",")+"\n"+
+		"in_1,c1,,www.example.com,renewal,paid,1999,USD,2026-12-01T10:00:00Z,,false\n"+
+		"in_2,c2,,www.example.com,renewal,void,1999,USD,2026-12-01T10:00:00Z,,false\n"+
+		"in_3,c3,,www.example.com,gift,paid,1999,USD,2026-12-01T10:00:00Z,,false\n"), 0o644))
+
 	tests := []struct {
 		name      string
 		args      []string
@@ -65,6 +82,18 @@ func TestCheckExitCodes(t *testing.T) {
 				`warning: event_name is still the placeholder "TODO_event_name"`, "ok, with 3 warning(s)"}},
 		{name: "placeholders fail with --strict", args: []string{"--strict", "--mapping", placeholder}, code: exitUsage,
 			stderr: []string{"3 placeholder(s)"}},
+		{name: "the timezone placeholder warns", args: []string{"--mapping", tzPlaceholder}, code: exitOK,
+			stdout: []string{"warning: timezone is still the placeholder TODO_timezone", "ok, with 1 warning(s)"}},
+		{name: "the timezone placeholder fails with --strict", args: []string{"--strict", "--mapping", tzPlaceholder}, code: exitUsage,
+			stderr: []string{"1 placeholder(s)"}},
+		{name: "revenue without a currency warns", args: []string{"--mapping", noCurrency}, code: exitOK,
+			stdout: []string{"warning: event_revenue can be sent without event_revenue_currency", "ok, with 1 warning(s)"}},
+		{name: "revenue without a currency fails with --strict", args: []string{"--strict", "--mapping", noCurrency}, code: exitUsage,
+			stderr: []string{"revenue can be sent without a currency (--strict)"}},
+		{name: "a currency with a default is fine", args: []string{"--strict", "--mapping", currencyDefault}, code: exitOK,
+			stdout: []string{"\nok\n"}, notStdout: []string{"warning"}},
+		{name: "filtered rows are counted apart", args: []string{"--mapping", "testdata/billing.yaml", billingCSV}, code: exitOK,
+			stdout: []string{"tests: 11 passed, 0 failed", "all 3 rows: 1 valid, 1 filtered, 1 invalid", `field "event_name" (column "kind"): map: the value is not in the field's map`, `(app from column "site",`}},
 		{name: "a placeholder column is missing from the input", args: []string{"--mapping", placeholder, "testdata/renewals.csv"}, code: exitUsage,
 			stdout: []string{`missing column(s) "TODO_user_id_column"`}},
 		{name: "an unreadable input is a data problem", args: []string{"--mapping", testedMapping, "--format", "parquet", "testdata/renewals.csv"}, code: exitRowsFailed,

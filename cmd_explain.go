@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"afimport/importer"
 	"afimport/mappings"
 	"afimport/readers"
 )
@@ -102,7 +103,7 @@ func explainAction(c *cli.Context) error {
 	}
 	o := judge(m, *found, ex, ck)
 	writeExplanation(c.App.Writer, c.String("mapping"), m, ex, o, ck)
-	if o.Status != "valid" {
+	if !sentOrFiltered(o.Status) {
 		return &exitError{code: exitRowsFailed}
 	}
 	return nil
@@ -112,9 +113,17 @@ func explainAction(c *cli.Context) error {
 // Explain (masked there) or from the body (hashed, and redacted by
 // safeBody where a mapping sends personal data unhashed).
 func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *mappings.Explanation, o rowOutcome, ck clock) {
-	fmt.Fprintf(w, "%s through %s (app %s, endpoint %s)\n", o.Pos, mappingName, m.AppID, m.Endpoint)
+	app := appLabel(m)
+	if m.PerRowAppID() && ex != nil && ex.AppID != "" {
+		app = ex.AppID + " (" + app + ")"
+	}
+	fmt.Fprintf(w, "%s through %s (app %s, endpoint %s)\n", o.Pos, mappingName, app, m.Endpoint)
 	if ex == nil {
 		fmt.Fprintf(w, "\nthe row could not be read\n\nverdict: INVALID, not sent\n  %s\n", o.Reason)
+		return
+	}
+	if o.Status == string(importer.StatusFiltered) {
+		fmt.Fprintf(w, "\nleft out by the mapping's skip: before any field is read\n\nverdict: FILTERED, not sent\n  %s\n", o.Reason)
 		return
 	}
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,7 +64,11 @@ func importAction(c *cli.Context) error {
 		return usageErr("mapping:\n%v", err)
 	}
 	dry := c.Bool("dry-run")
-	if ph := findPlaceholders(m); len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
+	ph := findPlaceholders(m)
+	if c.String("app-timezone") != "" {
+		ph = slices.DeleteFunc(ph, func(p string) bool { return strings.HasPrefix(p, "timezone ") })
+	}
+	if len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
 		// A starter mapping from afimport init that nobody finished would
 		// send events named TODO_event_name to the real app.
 		return usageErr("mapping %s still has placeholders from afimport init: %s (a dry run or --endpoint mock works meanwhile)",
@@ -112,7 +117,7 @@ func importAction(c *cli.Context) error {
 			return usageErr("--shard: %v", err)
 		}
 	}
-	out := runOutput{c: c, logger: logger, appID: m.AppID, shard: shard}
+	out := runOutput{c: c, logger: logger, appID: m.AppID, perRowApp: m.PerRowAppID(), shard: shard}
 	inputs, err := readers.Expand(c.Args().Slice())
 	var missing *readers.MissingInputError
 	if errors.As(err, &missing) {
@@ -269,7 +274,10 @@ type runOutput struct {
 	c      *cli.Context
 	logger *slog.Logger
 	appID  string
-	shard  importer.Shard
+	// perRowApp: the mapping takes the app id from a column; the metrics
+	// then count per app instead of labelling them with one.
+	perRowApp bool
+	shard     importer.Shard
 }
 
 // finish writes the run's outputs and returns its exit code as an error
@@ -300,7 +308,10 @@ func (o runOutput) finish(sum *importer.Summary, runErr error, reportPath string
 		}
 	}
 	if p := c.String("metrics-file"); p != "" {
-		labels := map[string]string{"app_id": o.appID}
+		labels := map[string]string{}
+		if !o.perRowApp {
+			labels["app_id"] = o.appID
+		}
 		if o.shard.Count > 1 {
 			labels["shard"] = fmt.Sprintf("%d/%d", o.shard.Index, o.shard.Count)
 		}

@@ -94,7 +94,7 @@ func windowClock(c *cli.Context, m *mappings.Mapping) (clock, error) {
 // the importer's (reader error, then the mapping, then the window).
 type rowOutcome struct {
 	Pos      readers.Pos
-	Status   string // valid, invalid, late or future, as in a dry-run report
+	Status   string // valid, filtered, invalid, late or future, as in a dry-run report
 	Reason   string // why not valid; never a value
 	Window   string // window.Reason, or why there is no deadline; "" when invalid
 	Verdict  string // in_window, late, future, no_timestamp; "" when invalid
@@ -102,6 +102,12 @@ type rowOutcome struct {
 	DedupID  string
 	Body     []byte   // the body as sent, with Redacted fields replaced
 	Redacted []string // targets whose unhashed personal data was hidden from Body
+}
+
+// sentOrFiltered: a row that would be sent, or that the mapping's skip:
+// leaves out on purpose; neither makes a command's exit code non-zero.
+func sentOrFiltered(status string) bool {
+	return status == string(importer.StatusValid) || status == string(importer.StatusFiltered)
 }
 
 // judge decides one row with importer.Judge, the decision import makes,
@@ -271,7 +277,7 @@ func previewAction(c *cli.Context) error {
 	enc.SetEscapeHTML(false) // URLs keep their & as sent
 	if !asJSON {
 		fmt.Fprintf(out, "mapping %s: app %s, endpoint %s; window in %s at %s\n\n",
-			c.String("mapping"), m.AppID, m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
+			c.String("mapping"), appLabel(m), m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
 	}
 	shown, notSent := 0, 0
 	var readErr error
@@ -286,7 +292,7 @@ func previewAction(c *cli.Context) error {
 				ex = &e
 			}
 			o := judge(m, row, ex, ck)
-			if o.Status != "valid" {
+			if !sentOrFiltered(o.Status) {
 				notSent++
 			}
 			if asJSON {

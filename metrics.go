@@ -32,6 +32,19 @@ func writeMetrics(path string, sum *importer.Summary, labels prometheus.Labels, 
 		rows.WithLabelValues(string(st)).Set(float64(sum.Counts[st]))
 	}
 	reg.MustRegister(rows)
+	if _, one := labels["app_id"]; !one {
+		// The mapping reads each row's app id from a column: one series
+		// per app that rows went to.
+		appRows := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "afimport_app_rows", Help: "Rows of the last run by app id and final status (mapped rows only).", ConstLabels: labels,
+		}, []string{"app_id", "status"})
+		for app, counts := range sum.ByApp {
+			for _, st := range importer.Statuses {
+				appRows.WithLabelValues(app, string(st)).Set(float64(counts[st]))
+			}
+		}
+		reg.MustRegister(appRows)
+	}
 	gauge("afimport_retries", "Requests sent again in the last run.", float64(sum.Retries))
 	gauge("afimport_http_429", "429 answers seen in the last run.", float64(sum.Seen429))
 	gauge("afimport_failed_files", "Inputs that could not be read in the last run.", float64(len(sum.FailedFiles)))

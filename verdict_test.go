@@ -23,12 +23,21 @@ import (
 	"afimport/reports"
 )
 
-// TestOneVerdictEverywhere feeds the sample through preview, explain, a
+// TestOneVerdictEverywhere feeds the samples through preview, explain, a
 // dry run and a live run against the mock: each row gets the same verdict
-// from all four, and a valid row the byte-identical body.
+// from all four (filtered rows included), and a valid row the
+// byte-identical body.
 func TestOneVerdictEverywhere(t *testing.T) {
-	const input, mappingPath = "testdata/renewals.csv", "testdata/renewals.yaml"
-	now, err := time.Parse(time.RFC3339, previewNow)
+	t.Run("renewals", func(t *testing.T) {
+		oneVerdictEverywhere(t, "testdata/renewals.csv", "testdata/renewals.yaml", 15, previewNow)
+	})
+	t.Run("billing", func(t *testing.T) {
+		oneVerdictEverywhere(t, "testdata/billing.csv", "testdata/billing.yaml", 12, "2026-11-28T00:10:00Z")
+	})
+}
+
+func oneVerdictEverywhere(t *testing.T, input, mappingPath string, rows int64, nowText string) {
+	now, err := time.Parse(time.RFC3339, nowText)
 	require.NoError(t, err)
 	type view struct {
 		status string
@@ -41,7 +50,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 	}
 
 	// preview
-	_, out, _ := runCLI(t, "preview", "--mapping", mappingPath, "--rows", "100", "--now", previewNow, "--json", input)
+	_, out, _ := runCLI(t, "preview", "--mapping", mappingPath, "--rows", "100", "--now", nowText, "--json", input)
 	preview := map[int64]view{}
 	for _, l := range decodeLines(t, out) {
 		v := view{status: l.Status}
@@ -50,13 +59,13 @@ func TestOneVerdictEverywhere(t *testing.T) {
 		}
 		preview[l.Row] = v
 	}
-	require.Len(t, preview, 15)
+	require.Len(t, preview, int(rows))
 
 	// explain, row by row
 	verdict := regexp.MustCompile(`(?m)^verdict: ([A-Z_]+)`)
-	for row := range int64(15) {
+	for row := range rows {
 		row++
-		_, out, _ := runCLI(t, "explain", "--mapping", mappingPath, "--row", strconv.FormatInt(row, 10), "--now", previewNow, input)
+		_, out, _ := runCLI(t, "explain", "--mapping", mappingPath, "--row", strconv.FormatInt(row, 10), "--now", nowText, input)
 		m := verdict.FindStringSubmatch(out)
 		require.NotNil(t, m, "row %d: %s", row, out)
 		assert.Equal(t, preview[row].status, strings.ToLower(m[1]), "row %d: explain and preview", row)
@@ -70,7 +79,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 	// dry run
 	dir := t.TempDir()
 	dryReport := filepath.Join(dir, "dry.csv")
-	code, _, stderr := runCLI(t, "import", "--quiet", "--dry-run", "--mapping", mappingPath, "--now", previewNow, "--report", dryReport, input)
+	code, _, stderr := runCLI(t, "import", "--quiet", "--dry-run", "--mapping", mappingPath, "--now", nowText, "--report", dryReport, input)
 	require.Equal(t, exitRowsFailed, code, stderr)
 	for row, st := range reportStatuses(t, dryReport) {
 		assert.Equal(t, preview[row].status, st, "row %d: dry run and preview", row)
@@ -107,7 +116,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 	require.GreaterOrEqual(t, valid, 5, "the sample has valid rows to compare")
 	assert.Len(t, sent, valid, "the mock accepted exactly the rows preview calls valid")
 	live := reportStatuses(t, liveReport)
-	require.Len(t, live, 15)
+	require.Len(t, live, int(rows))
 	for row, st := range live {
 		want := preview[row].status
 		if want == "valid" {

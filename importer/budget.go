@@ -79,7 +79,7 @@ var ErrOverBudget = errors.New("over the invalid-row budget before sending")
 // BudgetRows is the number of rows the budget is measured against: the
 // rows read less those skipped (accepted in an earlier run).
 func (s *Summary) BudgetRows() int64 {
-	return s.Rows - s.Counts[StatusSkipped]
+	return s.Rows - s.Counts[StatusSkipped] - s.Counts[StatusFiltered]
 }
 
 // OverBudget reports whether the invalid rows exceed s.MaxInvalid (with
@@ -117,7 +117,7 @@ func ExitCode(s *Summary, runErr error) int {
 	}
 	for st, n := range s.Counts {
 		switch st {
-		case StatusAccepted, StatusSkipped, StatusValid, StatusInvalid:
+		case StatusAccepted, StatusSkipped, StatusValid, StatusInvalid, StatusFiltered:
 		default:
 			if n > 0 {
 				return ExitRowsFailed

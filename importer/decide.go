@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"time"
 
 	"afimport/importer/window"
@@ -24,9 +25,10 @@ type Judge struct {
 // Decision is a row's fate before sending.
 //
 // Status is StatusValid for a row that would be sent (Payload holds it),
-// or the final status of one that will not: StatusInvalid (the reader or
-// the mapping refused it), StatusLate, StatusFuture, or, on resume,
-// StatusSkipped. Changed is set when the checkpoint's row_hash differs:
+// or the final status of one that will not: StatusFiltered (an entry of
+// the mapping's skip: matched), StatusInvalid (the reader or the mapping
+// refused it), StatusLate, StatusFuture, or, on resume, StatusSkipped (a
+// filtered row is judged again). Changed is set when the checkpoint's row_hash differs:
 // the input changed since the report was written.
 type Decision struct {
 	Status  Status
@@ -69,6 +71,11 @@ func (j *Judge) Decide(row *readers.Row, body bool) Decision {
 		d.Payload, err = j.Mapping.Apply(row.Values)
 	} else {
 		d.Payload, err = j.Mapping.Check(row.Values)
+	}
+	var skip *mappings.SkipError
+	if errors.As(err, &skip) {
+		d.Status, d.Reason, d.Payload = StatusFiltered, skip.Reason, nil
+		return d
 	}
 	if err != nil {
 		d.Status, d.Reason, d.Payload = StatusInvalid, err.Error(), nil

@@ -14,11 +14,12 @@ const (
 	StatusFailed   Status = "failed"   // retries ran out
 	StatusNotSent  Status = "not_sent" // the run stopped before sending it
 	StatusSkipped  Status = "skipped"  // accepted in an earlier run (--resume)
+	StatusFiltered Status = "filtered" // left out by the mapping's skip: rules; never sent
 	StatusValid    Status = "valid"    // dry run: would be sent
 )
 
 // Statuses lists every status in report order.
-var Statuses = []Status{StatusAccepted, StatusValid, StatusSkipped, StatusInvalid,
+var Statuses = []Status{StatusAccepted, StatusValid, StatusSkipped, StatusFiltered, StatusInvalid,
 	StatusLate, StatusFuture, StatusRejected, StatusFailed, StatusNotSent}
 
 // Result is the outcome of one input row. It never holds raw PII.
@@ -34,6 +35,9 @@ type Result struct {
 	// RowHash fingerprints the row's projected source values, so that a
 	// resume can tell a changed input from the one that was reported.
 	RowHash string
+	// AppID is the app the row went (or would go) to; "" when the row
+	// was not mapped. It is not written to the report.
+	AppID string
 }
 
 // ResultWriter receives every Result, one per input row, from a single

@@ -300,7 +300,8 @@ func newRun(o Options) (*run, error) {
 	o.ReaderOptions.Columns = o.Mapping.Columns()
 	r := &run{opts: o, loc: loc, clock: o.Clock, stats: o.Stats, log: o.Logger,
 		pacer: newPacer(o.Rate, o.Burst, o.Clock), breaker: newBreaker(o.Clock, o.OutageAfter)}
-	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}, MaxInvalid: o.MaxInvalid}
+	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}, MaxInvalid: o.MaxInvalid,
+		ByApp: map[string]map[Status]int64{}}
 	r.reasons = map[string]int64{}
 	r.dryPlan = newPlan()
 	r.seed = rand.Uint64()
@@ -710,13 +711,13 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	res := Result{Pos: row.Pos, Status: d.Status, Reason: d.Reason, RowHash: d.RowHash}
 	if d.Payload != nil {
-		res.DedupID = d.Payload.DedupID
+		res.DedupID, res.AppID = d.Payload.DedupID, d.Payload.AppID
 	}
 	if d.Status != StatusValid || r.opts.DryRun {
 		return outcome{Result: res, deadline: d.Deadline}, sendJob{}, false
 	}
 	res.Status = ""
-	return outcome{}, sendJob{res: res, body: d.Payload.Body, deadline: d.Deadline}, true
+	return outcome{}, sendJob{res: res, appID: res.AppID, body: d.Payload.Body, deadline: d.Deadline}, true
 }
 
 // collect is the single writer of results and of the summary.
@@ -728,6 +729,14 @@ func (r *run) collect(in <-chan []outcome) {
 			o := &outs[i]
 			r.summary.Rows++
 			r.summary.Counts[o.Status]++
+			if o.AppID != "" {
+				byApp := r.summary.ByApp[o.AppID]
+				if byApp == nil {
+					byApp = map[Status]int64{}
+					r.summary.ByApp[o.AppID] = byApp
+				}
+				byApp[o.Status]++
+			}
 			r.stats.count(o.Status)
 			if o.Reason != "" && o.Status != StatusSkipped {
 				if _, ok := reasons[o.Reason]; ok || len(reasons) < maxReasons {

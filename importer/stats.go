@@ -22,11 +22,11 @@ type Stats struct {
 	rowsAtRisk      atomic.Int64 // rows the last forecast saw missing their deadline
 }
 
-const numStatuses = 9
+const numStatuses = 10
 
 var statusIndex = map[Status]int{
 	StatusAccepted: 0, StatusValid: 1, StatusSkipped: 2, StatusInvalid: 3, StatusLate: 4,
-	StatusFuture: 5, StatusRejected: 6, StatusFailed: 7, StatusNotSent: 8,
+	StatusFuture: 5, StatusRejected: 6, StatusFailed: 7, StatusNotSent: 8, StatusFiltered: 9,
 }
 
 // Snapshot is a copy of the counters.

@@ -14,6 +14,9 @@ type Summary struct {
 	// Rows counts input rows seen; Counts splits them by final status.
 	Rows   int64
 	Counts map[Status]int64
+	// ByApp splits the rows that were mapped by their app id and final
+	// status (mappings with app_id: { column: C } send to several apps).
+	ByApp map[string]map[Status]int64
 	// Retries counts requests sent again; Seen429 the 429 answers.
 	Retries int64
 	Seen429 int64

@@ -22,6 +22,9 @@ type Payload struct {
 	// DedupID is the customer_dedup_id sent ("" when the mapping says
 	// dedup: none).
 	DedupID string
+	// AppID is the app the payload goes to: the mapping's constant app_id
+	// or the row's own (app_id: { column: C }). Always set.
+	AppID string
 }
 
 // FieldError is why a row could not be mapped: the target field, the source

@@ -72,12 +72,14 @@ type state struct {
 	tmp   []byte // template expansion
 	ts    int64  // the row's timestamp, valid when hasTS
 	hasTS bool
+	appID string // the row's app id
+	used  int    // the index in field.cols of the column source read; -1 none
 }
 
 func (m *Mapping) getState() *state {
 	st := m.pool.Get().(*state)
 	st.vals, st.body, st.tmp = st.vals[:0], st.body[:0], st.tmp[:0]
-	st.ts, st.hasTS = 0, false
+	st.ts, st.hasTS, st.appID = 0, false, ""
 	return st
 }
 
@@ -90,7 +92,12 @@ func (m *Mapping) apply(values []readers.Value, st *state) (*Payload, *FieldErro
 }
 
 func (m *Mapping) applyBody(values []readers.Value, st *state, body bool) (*Payload, *FieldError) {
-	for _, f := range m.fields {
+	id, ferr := m.rowAppID(values)
+	if ferr != nil {
+		return nil, ferr
+	}
+	st.appID = id
+	for _, f := range m.order {
 		if status, ferr := m.step(f, values, st, nil); status == fieldRejected {
 			return nil, ferr
 		}
@@ -107,6 +114,9 @@ func (m *Mapping) Check(values []readers.Value) (*Payload, error) {
 	if len(values) != len(m.columns) {
 		return m.Apply(values) // its error
 	}
+	if se := m.skipped(values); se != nil {
+		return nil, se
+	}
 	st := m.getState()
 	defer m.pool.Put(st)
 	p, ferr := m.applyBody(values, st, false)
@@ -121,7 +131,8 @@ func (m *Mapping) Check(values []readers.Value) (*Payload, error) {
 // no timestamp, or an optional one is missing), an error when it is
 // invalid. It does not look at the other fields, so a row it accepts may
 // still be invalid: it is the importer's cheap preflight estimate of when
-// rows will have to be sent. It is safe for concurrent use.
+// rows will have to be sent. A row that skip: leaves out returns its
+// *SkipError. It is safe for concurrent use.
 func (m *Mapping) Timestamp(values []readers.Value) (ms int64, timed bool, err error) {
 	if m.timestampSlot < 0 {
 		return 0, false, nil
@@ -129,6 +140,9 @@ func (m *Mapping) Timestamp(values []readers.Value) (ms int64, timed bool, err e
 	if len(values) != len(m.columns) {
 		_, err := m.Apply(values) // its error
 		return 0, false, err
+	}
+	if se := m.skipped(values); se != nil {
+		return 0, false, se
 	}
 	st := m.getState()
 	defer m.pool.Put(st)
@@ -155,6 +169,9 @@ const (
 // so the hot path records nothing and allocates nothing for it.
 type fieldTrace struct {
 	in          readers.Value // the source value (after extract / template expansion)
+	col         string        // column: [a, b]: the column the value came from
+	mapped      bool          // map: translated the value
+	minor       string        // minor_units: the amount in major units
 	usedDefault bool          // the source was missing and default stood in
 	ts          int64         // the timestamp, for a timestamp field that was set
 }
@@ -181,9 +198,20 @@ func (m *Mapping) step(f *field, values []readers.Value, st *state, tr *fieldTra
 	v, missing, ferr := m.source(f, values, st)
 	if tr != nil {
 		tr.in = v
+		if st.used >= 0 {
+			tr.col = f.colNames[st.used]
+		}
 	}
 	if ferr != nil {
-		return invalid(f, ferr)
+		return invalid(f, m.usedColumn(f, st, ferr))
+	}
+	if !missing && f.vmap != nil {
+		if v, ferr = m.mapValue(f, v); ferr != nil {
+			return invalid(f, m.usedColumn(f, st, ferr))
+		}
+		if tr != nil {
+			tr.mapped = true
+		}
 	}
 	if missing {
 		switch {
@@ -198,9 +226,17 @@ func (m *Mapping) step(f *field, values []readers.Value, st *state, tr *fieldTra
 			return fieldRejected, f.fail("required", ErrRequired)
 		}
 	}
+	if f.minorUnits {
+		if v, ferr = m.minorToMajor(f, v, st); ferr != nil {
+			return invalid(f, m.usedColumn(f, st, ferr))
+		}
+		if tr != nil {
+			tr.minor = v.S
+		}
+	}
 	out, t, ferr := m.encode(f, st.vals, v, values)
 	if ferr != nil {
-		return invalid(f, ferr)
+		return invalid(f, m.usedColumn(f, st, ferr))
 	}
 	st.vals = out
 	*s = slot{start: start, end: len(st.vals), ok: true}
@@ -211,6 +247,15 @@ func (m *Mapping) step(f *field, values []readers.Value, st *state, tr *fieldTra
 		}
 	}
 	return fieldSet, nil
+}
+
+// usedColumn names, in an error of a field with column: [a, b], the
+// column the value came from.
+func (m *Mapping) usedColumn(f *field, st *state, ferr *FieldError) *FieldError {
+	if st.used >= 0 && ferr.Column == f.colName {
+		ferr.Column = f.colNames[st.used]
+	}
+	return ferr
 }
 
 func invalid(f *field, ferr *FieldError) (fieldStatus, *FieldError) {
@@ -238,7 +283,12 @@ func (m *Mapping) finishBody(st *state, withBody bool) (*Payload, *FieldError) {
 
 	// The body is built right after dedupPrefix so the derived id hashes
 	// one contiguous slice.
-	b := append(st.body, m.dedupPrefix...)
+	var b []byte
+	if m.appID == nil {
+		b = append(st.body, m.dedupPrefix...)
+	} else {
+		b = append(append(append(append(st.body, st.appID...), '\n'), m.Endpoint...), '\n')
+	}
 	bodyStart := len(b)
 	b = append(b, '{')
 	dedupAt, dedupMapped := -1, false
@@ -257,7 +307,7 @@ func (m *Mapping) finishBody(st *state, withBody bool) (*Payload, *FieldError) {
 	b = append(b, '}')
 	st.body = b
 
-	p := &Payload{Timestamp: st.ts, HasTimestamp: st.hasTS}
+	p := &Payload{Timestamp: st.ts, HasTimestamp: st.hasTS, AppID: st.appID}
 	body := b[bodyStart:]
 	switch {
 	case !withBody:
@@ -346,9 +396,22 @@ func IsMissing(v readers.Value) bool {
 // expanded template (missing when any placeholder is missing).
 func (m *Mapping) source(f *field, values []readers.Value, st *state) (readers.Value, bool, *FieldError) {
 	var v readers.Value
+	st.used = -1
 	switch f.src {
 	case srcColumn:
 		v = values[f.col]
+		if f.cols != nil {
+			st.used = 0
+			for i, c := range f.cols {
+				if !IsMissing(values[c]) {
+					v, st.used = values[c], i
+					break
+				}
+			}
+			if IsMissing(v) {
+				st.used = -1
+			}
+		}
 		if f.extract != extractNone {
 			return m.extract(f, v)
 		}

@@ -56,3 +56,28 @@ func BenchmarkApply(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkApplyBilling is testdata/billing.yaml on a paid row: skip
+// rules, a per-row app id, a column list, a map and minor units.
+func BenchmarkApplyBilling(b *testing.B) {
+	m, err := Load("../testdata/billing.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals := row(b, m, map[string]readers.Value{
+		"invoice_id": s("in_1001"), "customer_id": s(""), "user_id": s("u_17"), "site": s("www.example.com"),
+		"kind": s("renewal"), "status": s("paid"), "amount_paid": s("1999"), "currency": s("USD"),
+		"paid_at": s("2026-11-27T08:14:03Z"), "email": s("ana@example.com"), "is_test": s("false"),
+	})
+	if _, err := m.Apply(vals); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := m.Apply(vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -112,7 +112,7 @@ func tokenOf(n ast.Node) *token.Token {
 func (c *compiler) compile(data []byte) *Mapping {
 	c.m = &Mapping{
 		Name: c.name, Endpoint: "", TimezoneName: "UTC", Timezone: time.UTC, InputTimezone: time.UTC,
-		Dedup: DedupAuto, cuidSlot: -1, afidSlot: -1, requiredSlot: -1, timestampSlot: -1, dedupSlot: -1,
+		Dedup: DedupAuto, cuidSlot: -1, afidSlot: -1, requiredSlot: -1, timestampSlot: -1, dedupSlot: -1, currencySlot: -1,
 	}
 	c.colIdx = map[string]int{}
 	c.seen = map[targetKind]bool{}
@@ -164,16 +164,7 @@ func (c *compiler) compile(data []byte) *Mapping {
 		seen[key] = true
 		switch key {
 		case "app_id":
-			s, ok := scalarText(mv.Value)
-			if !ok || strings.TrimSpace(s) == "" {
-				c.errAt(tokenOf(mv.Value), "app_id must be a non-empty string")
-				continue
-			}
-			if strings.ContainsAny(s, "/?#% \t\r\n") {
-				c.errAt(tokenOf(mv.Value), "app_id must not contain '/', '?', '#', '%%' or whitespace (it goes into the request path)")
-				continue
-			}
-			c.m.AppID = s
+			c.compileAppID(mv.Value)
 		case "endpoint":
 			s, _ := scalarText(mv.Value)
 			switch Endpoint(s) {
@@ -184,6 +175,12 @@ func (c *compiler) compile(data []byte) *Mapping {
 			}
 		case "timezone", "input_timezone":
 			s, _ := scalarText(mv.Value)
+			if key == "timezone" && s == PlaceholderTimezone {
+				// afimport init's: it loads (as UTC) so that check can
+				// name it; check --strict fails and import refuses it.
+				c.m.TimezoneName = s
+				continue
+			}
 			loc, ok := loadZone(s)
 			if !ok {
 				c.errAt(tokenOf(mv.Value), "%s: unknown IANA time zone", key)
@@ -206,8 +203,12 @@ func (c *compiler) compile(data []byte) *Mapping {
 			fieldsKey, fieldsNode = ktk, mv.Value
 		case "tests":
 			testsKey, testsNode = ktk, mv.Value
+		case "skip":
+			c.compileSkip(ktk, mv.Value)
+		case "currency_exponents":
+			c.compileExponents(ktk, mv.Value)
 		default:
-			c.errAt(ktk, "unknown top-level key %q (want app_id, endpoint, timezone, input_timezone, dedup, fields, tests)", key)
+			c.errAt(ktk, "unknown top-level key %q (want app_id, endpoint, timezone, input_timezone, dedup, skip, currency_exponents, fields, tests)", key)
 		}
 	}
 	rootTk := tokenOf(root)
@@ -262,6 +263,69 @@ type fieldSpec struct {
 	srcTk  *token.Token // the value node of column/value/template
 	defTk  *token.Token
 	hasTyp bool
+
+	srcName   string                  // column, value or template; "" when none was given
+	keys      map[string]*token.Token // every key given, at its position
+	format    string                  // format: as written
+	formatVal *token.Token            // format:'s value; nil when not given
+}
+
+// keyRule is one key of a field body. compile reads the key's value into
+// the fieldSpec; it runs only when applies (nil: always) holds, else the
+// key is refused with the sentence notHere. What keys require of each
+// other is checkCombination's, once every key has been read.
+type keyRule struct {
+	name    string
+	applies func(fs *fieldSpec) bool
+	notHere string
+	compile func(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token)
+}
+
+// fieldKeys are the keys of a field body, in the order the "unknown key"
+// message lists them. A new key is one entry here, plus its combination
+// rules in checkCombination.
+var fieldKeys = []keyRule{
+	{name: "column", compile: compileSourceKey},
+	{name: "value", compile: compileSourceKey},
+	{name: "template", compile: compileSourceKey},
+	{name: "extract", compile: compileExtract},
+	{name: "type", compile: compileType},
+	{name: "format", applies: isTimestamp, notHere: "format applies to timestamp only", compile: compileFormat},
+	{name: "hash", applies: isHashed, notHere: "hash applies to *_hashed targets only", compile: compileHash},
+	{name: "region", compile: compileRegion},
+	{name: "region_column", compile: compileRegionColumn},
+	{name: "optional", compile: boolKey("optional", func(fs *fieldSpec, b bool) { fs.optional = b })},
+	{name: "default", compile: compileDefault},
+	{name: "on_invalid", compile: compileOnInvalid},
+	{name: "map", compile: compileMap},
+	{name: "minor_units", applies: isNumberTarget, notHere: "minor_units applies to event_revenue and event_value members of type number", compile: boolKey("minor_units", func(fs *fieldSpec, b bool) { fs.minorUnits = b })},
+}
+
+func compileSourceKey(c *compiler, fs *fieldSpec, n ast.Node, _ *token.Token) {
+	c.compileSource(fs, fs.srcName, n)
+}
+
+func isTimestamp(fs *fieldSpec) bool { return fs.tk == tTimestamp }
+func isHashed(fs *fieldSpec) bool    { return fs.tk.hashed() }
+func isNumberTarget(fs *fieldSpec) bool {
+	return fs.tk == tEventRevenue || fs.tk == tEventValuePath
+}
+
+func fieldKeyRule(name string) (keyRule, bool) {
+	for _, r := range fieldKeys {
+		if r.name == name {
+			return r, true
+		}
+	}
+	return keyRule{}, false
+}
+
+func fieldKeyNames() string {
+	names := make([]string, len(fieldKeys))
+	for i, r := range fieldKeys {
+		names[i] = r.name
+	}
+	return strings.Join(names, ", ")
 }
 
 func (c *compiler) compileField(mv *ast.MappingValueNode) {
@@ -287,11 +351,9 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 		c.errAt(tokenOf(mv.Value), "%s: a field is a mapping such as { column: name }", target)
 		return
 	}
-	fs := &fieldSpec{field: &field{target: target, tk: tk, col: -1, regionCol: -1, typ: tk.defaultType()}, keyTk: ktk, segs: segs}
+	fs := &fieldSpec{field: &field{target: target, tk: tk, col: -1, regionCol: -1, typ: tk.defaultType()},
+		keyTk: ktk, segs: segs, keys: map[string]*token.Token{}}
 	nerr := len(c.errs)
-	var srcName string
-	var regionKey, regionColKey, formatVal, extractKey *token.Token
-	format := ""
 	for _, kv := range body.Values {
 		k, ok := keyText(kv.Key)
 		kt, vt := tokenOf(kv.Key), tokenOf(kv.Value)
@@ -299,129 +361,26 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 			c.errAt(kt, "%s: keys must be plain names", target)
 			continue
 		}
-		switch k {
-		case "column", "value", "template":
-			if srcName != "" {
-				c.errAt(kt, "%s: %s and %s are exclusive; give exactly one of column, value, template", target, srcName, k)
-				continue
-			}
-			srcName, fs.srcTk = k, vt
-			c.compileSource(fs, k, kv.Value)
-		case "type":
-			s, _ := scalarText(kv.Value)
-			t, ok := typeNames[s]
-			if !ok {
-				c.errAt(vt, "%s: type must be string, number, integer, boolean or json", target)
-				continue
-			}
-			if !tk.typeFits(t) {
-				c.errAt(vt, "%s: type %s does not fit this target", target, s)
-				continue
-			}
-			fs.typ, fs.hasTyp = t, true
-		case "format":
-			if tk != tTimestamp {
-				c.errAt(kt, "%s: format applies to timestamp only", target)
-				continue
-			}
-			format, _ = scalarText(kv.Value)
-			formatVal = vt
-			if strings.TrimSpace(format) == "" {
-				c.errAt(vt, "%s: format must name a format (rfc3339, unix_s, unix_ms, unix_us, unix_ns, auto or a Go layout)", target)
-			}
-		case "hash":
-			if !tk.hashed() {
-				c.errAt(kt, "%s: hash applies to *_hashed targets only", target)
-				continue
-			}
-			s, _ := scalarText(kv.Value)
-			h, ok := hashNames[s]
-			if !ok {
-				c.errAt(vt, "%s: hash must be email, phone, phone_e164, name or sha256", target)
-				continue
-			}
-			if !tk.hashFits(h) {
-				c.errAt(vt, "%s: hash %s does not fit this target", target, s)
-				continue
-			}
-			fs.hash = h
-		case "region":
-			regionKey = kt
-			s, _ := scalarText(kv.Value)
-			r, ok := regionCode(s)
-			if !ok {
-				c.errAt(vt, "%s: region must be an ISO 3166-1 alpha-2 country code", target)
-				continue
-			}
-			fs.region = r
-		case "region_column":
-			regionColKey = kt
-			s, ok := scalarText(kv.Value)
-			if !ok || s == "" {
-				c.errAt(vt, "%s: region_column must name a column", target)
-				continue
-			}
-			fs.regionCol = c.column(s)
-		case "optional":
-			b, ok := unwrap(kv.Value).(*ast.BoolNode)
-			if !ok {
-				c.errAt(vt, "%s: optional must be true or false", target)
-				continue
-			}
-			fs.optional = b.Value
-		case "default":
-			v, ok := c.constant(kv.Value, target, "default")
-			if ok {
-				fs.def, fs.hasDefault, fs.defTk = v, true, vt
-			}
-		case "extract":
-			extractKey = kt
-			s, _ := scalarText(kv.Value)
-			x, ok := extractNames[s]
-			if !ok {
-				c.errAt(vt, "%s: extract must be af_user_id_cookie", target)
-				continue
-			}
-			fs.extract = x
-		case "on_invalid":
-			s, _ := scalarText(kv.Value)
-			switch s {
-			case "reject":
-				fs.omitInvalid = false
-			case "omit":
-				fs.omitInvalid = true
-			default:
-				c.errAt(vt, "%s: on_invalid must be reject or omit", target)
-			}
-		default:
-			c.errAt(kt, "%s: unknown key %q (want column, value, template, extract, type, format, hash, region, region_column, optional, default, on_invalid)", target, k)
+		rule, ok := fieldKeyRule(k)
+		if !ok {
+			c.errAt(kt, "%s: unknown key %q (want %s)", target, k, fieldKeyNames())
+			continue
 		}
-	}
-	if srcName == "" {
-		c.errAt(ktk, "%s: needs one of column, value or template", target)
-	}
-	if extractKey != nil && (srcName == "value" || srcName == "template") {
-		c.errAt(extractKey, "%s: extract reads a column; it cannot be combined with %s", target, srcName)
-	}
-	for _, rk := range []*token.Token{regionKey, regionColKey} {
-		if rk != nil && fs.hash != hashPhone && fs.hash != hashPhoneE164 {
-			c.errAt(rk, "%s: region and region_column apply to hash: phone or phone_e164 only", target)
+		if rule.applies != nil && !rule.applies(fs) {
+			c.errAt(kt, "%s: %s", target, rule.notHere)
+			continue
 		}
-	}
-	if tk == tTimestamp && (formatVal == nil || strings.TrimSpace(format) != "") {
-		if formatVal == nil {
-			format = "auto"
-		}
-		p, err := timefmt.New(format, c.m.InputTimezone)
-		if err != nil {
-			at := formatVal
-			if at == nil {
-				at = ktk
+		if k == "column" || k == "value" || k == "template" {
+			if fs.srcName != "" {
+				c.errAt(kt, "%s: %s and %s are exclusive; give exactly one of column, value, template", target, fs.srcName, k)
+				continue
 			}
-			c.errAt(at, "%s: format: %v", target, err)
+			fs.srcName, fs.srcTk = k, vt
 		}
-		fs.ts = p
+		fs.keys[k] = kt
+		rule.compile(c, fs, kv.Value, vt)
 	}
+	c.checkCombination(fs)
 	if len(c.errs) > nerr {
 		return
 	}
@@ -429,6 +388,144 @@ func (c *compiler) compileField(mv *ast.MappingValueNode) {
 	c.m.fields = append(c.m.fields, fs.field)
 	c.specs = append(c.specs, fs)
 	c.precompute(fs)
+}
+
+// checkCombination is every rule between the keys of one field, run once
+// all of them were read.
+func (c *compiler) checkCombination(fs *fieldSpec) {
+	target := fs.target
+	if fs.srcName == "" {
+		c.errAt(fs.keyTk, "%s: needs one of column, value or template", target)
+	}
+	if ek := fs.keys["extract"]; ek != nil && (fs.srcName == "value" || fs.srcName == "template") {
+		c.errAt(ek, "%s: extract reads a column; it cannot be combined with %s", target, fs.srcName)
+	}
+	for _, rk := range []*token.Token{fs.keys["region"], fs.keys["region_column"]} {
+		if rk != nil && fs.hash != hashPhone && fs.hash != hashPhoneE164 {
+			c.errAt(rk, "%s: region and region_column apply to hash: phone or phone_e164 only", target)
+		}
+	}
+	if fs.tk == tTimestamp && (fs.formatVal == nil || strings.TrimSpace(fs.format) != "") {
+		format := fs.format
+		if fs.formatVal == nil {
+			format = "auto"
+		}
+		p, err := timefmt.New(format, c.m.InputTimezone)
+		if err != nil {
+			at := fs.formatVal
+			if at == nil {
+				at = fs.keyTk
+			}
+			c.errAt(at, "%s: format: %v", target, err)
+		}
+		fs.ts = p
+	}
+	if mk := fs.keys["map"]; mk != nil && fs.srcName == "value" {
+		c.errAt(mk, "%s: map translates a column or a template; write the value itself", target)
+	}
+	if mk := fs.keys["minor_units"]; mk != nil && fs.minorUnits {
+		switch {
+		case fs.srcName == "value":
+			c.errAt(mk, "%s: minor_units converts a column or a template; write the value in major units", target)
+		case fs.typ != typeNumber:
+			c.errAt(mk, "%s: minor_units needs type: number", target)
+		}
+	}
+}
+
+func compileType(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, _ := scalarText(n)
+	t, ok := typeNames[s]
+	if !ok {
+		c.errAt(vt, "%s: type must be string, number, integer, boolean or json", fs.target)
+		return
+	}
+	if !fs.tk.typeFits(t) {
+		c.errAt(vt, "%s: type %s does not fit this target", fs.target, s)
+		return
+	}
+	fs.typ, fs.hasTyp = t, true
+}
+
+func compileFormat(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	fs.format, _ = scalarText(n)
+	fs.formatVal = vt
+	if strings.TrimSpace(fs.format) == "" {
+		c.errAt(vt, "%s: format must name a format (rfc3339, unix_s, unix_ms, unix_us, unix_ns, auto or a Go layout)", fs.target)
+	}
+}
+
+func compileHash(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, _ := scalarText(n)
+	h, ok := hashNames[s]
+	if !ok {
+		c.errAt(vt, "%s: hash must be email, phone, phone_e164, name or sha256", fs.target)
+		return
+	}
+	if !fs.tk.hashFits(h) {
+		c.errAt(vt, "%s: hash %s does not fit this target", fs.target, s)
+		return
+	}
+	fs.hash = h
+}
+
+func compileRegion(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, _ := scalarText(n)
+	r, ok := regionCode(s)
+	if !ok {
+		c.errAt(vt, "%s: region must be an ISO 3166-1 alpha-2 country code", fs.target)
+		return
+	}
+	fs.region = r
+}
+
+func compileRegionColumn(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, ok := scalarText(n)
+	if !ok || s == "" {
+		c.errAt(vt, "%s: region_column must name a column", fs.target)
+		return
+	}
+	fs.regionCol = c.column(s)
+}
+
+// boolKey compiles a key whose value is true or false into set.
+func boolKey(key string, set func(fs *fieldSpec, b bool)) func(*compiler, *fieldSpec, ast.Node, *token.Token) {
+	return func(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+		b, ok := unwrap(n).(*ast.BoolNode)
+		if !ok {
+			c.errAt(vt, "%s: %s must be true or false", fs.target, key)
+			return
+		}
+		set(fs, b.Value)
+	}
+}
+
+func compileDefault(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	if v, ok := c.constant(n, fs.target, "default"); ok {
+		fs.def, fs.hasDefault, fs.defTk = v, true, vt
+	}
+}
+
+func compileExtract(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, _ := scalarText(n)
+	x, ok := extractNames[s]
+	if !ok {
+		c.errAt(vt, "%s: extract must be af_user_id_cookie", fs.target)
+		return
+	}
+	fs.extract = x
+}
+
+func compileOnInvalid(c *compiler, fs *fieldSpec, n ast.Node, vt *token.Token) {
+	s, _ := scalarText(n)
+	switch s {
+	case "reject":
+		fs.omitInvalid = false
+	case "omit":
+		fs.omitInvalid = true
+	default:
+		c.errAt(vt, "%s: on_invalid must be reject or omit", fs.target)
+	}
 }
 
 // regionCode accepts an ISO 3166-1 alpha-2 country code in any case and
@@ -450,6 +547,10 @@ func (c *compiler) compileSource(fs *fieldSpec, k string, n ast.Node) {
 	vt := tokenOf(n)
 	switch k {
 	case "column":
+		if seq, ok := unwrap(n).(*ast.SequenceNode); ok {
+			c.compileColumns(fs, seq)
+			return
+		}
 		s, ok := scalarText(n)
 		if !ok || s == "" {
 			c.errAt(vt, "%s: column must name a column", fs.target)
@@ -689,6 +790,11 @@ func (c *compiler) checkTargets(fieldsKey *token.Token) {
 			}
 		}
 	}
+	for _, fs := range c.specs {
+		if fs.minorUnits && !have[tCurrency] {
+			c.errAt(fs.keys["minor_units"], "%s: minor_units needs event_revenue_currency mapped (the exponent is the currency's)", fs.target)
+		}
+	}
 	if !have[tCUID] && !have[tAFID] {
 		c.errAt(fieldsKey, "fields must map user_id.customer_user_id or user_id.appsflyer_id (or both)")
 	}
@@ -733,6 +839,8 @@ func (c *compiler) buildPlan() {
 			m.timestampSlot = f.slot
 		case tDedup:
 			m.dedupSlot = f.slot
+		case tCurrency:
+			m.currencySlot = f.slot
 		case tEventValuePath:
 			insertPath(evRoot, c.segsOf(f), f.slot)
 		}
@@ -777,6 +885,15 @@ func (c *compiler) buildPlan() {
 		}
 	}
 	m.dedupPrefix = []byte(m.AppID + "\n" + string(m.Endpoint) + "\n")
+	// Fields converted from minor units read the row's currency: they are
+	// evaluated after every other field.
+	for _, pass := range []bool{false, true} {
+		for _, f := range m.fields {
+			if f.minorUnits == pass {
+				m.order = append(m.order, f)
+			}
+		}
+	}
 	nf := len(m.fields)
 	m.pool.New = func() any {
 		return &state{slots: make([]slot, nf), vals: make([]byte, 0, 512), body: make([]byte, 0, 1024)}

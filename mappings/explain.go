@@ -16,7 +16,12 @@ type Explanation struct {
 	// the members appear in the request body).
 	Fields  []FieldExplanation
 	Payload *Payload // nil when Err is set
-	Err     error    // Apply's *FieldError for the row, nil when Payload is set
+	// Err is Apply's error for the row (a *FieldError, or a *SkipError
+	// when skip: leaves the row out: then Fields is empty), nil when
+	// Payload is set.
+	Err error
+	// AppID is the row's app id ("" when a per-row app id failed).
+	AppID string
 }
 
 // FieldExplanation is one target of an Explanation. Personal data is
@@ -52,6 +57,9 @@ func (m *Mapping) Explain(values []readers.Value) Explanation {
 		_, err := m.Apply(values)
 		return Explanation{Err: err}
 	}
+	if se := m.skipped(values); se != nil {
+		return Explanation{Err: se}
+	}
 	st := m.getState()
 	defer m.pool.Put(st)
 	n := len(m.fields)
@@ -59,13 +67,19 @@ func (m *Mapping) Explain(values []readers.Value) Explanation {
 	status := make([]fieldStatus, n)
 	errs := make([]*FieldError, n)
 	var first *FieldError
-	for i, f := range m.fields {
+	id, ferr := m.rowAppID(values)
+	if ferr != nil {
+		first = ferr
+	}
+	st.appID = id
+	for _, f := range m.order {
+		i := f.slot
 		status[i], errs[i] = m.step(f, values, st, &traces[i])
 		if status[i] == fieldRejected && first == nil {
 			first = errs[i]
 		}
 	}
-	var ex Explanation
+	ex := Explanation{AppID: id}
 	var rowErr *FieldError
 	if first != nil {
 		ex.Err = first
@@ -80,6 +94,9 @@ func (m *Mapping) Explain(values []readers.Value) Explanation {
 		f := m.fields[i]
 		tr := &traces[i]
 		fx := FieldExplanation{Field: f.target, Source: f.describeSource(), Default: tr.usedDefault, Masked: m.isPII(f, pii)}
+		if tr.col != "" {
+			fx.Source += ", used " + strconv.Quote(tr.col)
+		}
 		fx.Input = showInput(tr.in, fx.Masked)
 		fx.Rules = m.ruleChain(f, tr)
 		switch status[i] {
@@ -157,7 +174,11 @@ func (f *field) columnsRead() []int {
 	var cols []int
 	switch f.src {
 	case srcColumn:
-		cols = append(cols, f.col)
+		if f.cols != nil {
+			cols = append(cols, f.cols...)
+		} else {
+			cols = append(cols, f.col)
+		}
 	case srcTemplate:
 		for _, p := range f.tmpl {
 			if p.col >= 0 {
@@ -179,6 +200,13 @@ func (f *field) describeSource() string {
 		return "template " + strconv.Quote(f.tmplText)
 	}
 	s := "column " + strconv.Quote(f.colName)
+	if f.cols != nil {
+		q := make([]string, len(f.colNames))
+		for i, c := range f.colNames {
+			q[i] = strconv.Quote(c)
+		}
+		s = "first of columns " + strings.Join(q, ", ")
+	}
 	if f.extract != extractNone {
 		s += ", extract " + f.extract.String()
 	}
@@ -264,6 +292,12 @@ func (m *Mapping) ruleChain(f *field, tr *fieldTrace) string {
 		r = append(r, "constant checked at load")
 	}
 	v := tr.in
+	if f.vmap != nil {
+		r = append(r, "map")
+	}
+	if f.minorUnits {
+		r = append(r, "minor units by the currency's exponent")
+	}
 	if tr.usedDefault {
 		r = append(r, "default")
 		v = f.def

@@ -43,6 +43,9 @@ type fixture struct {
 	errField, errRule string // "" matches any
 
 	omitted []string // targets that must be absent from the body
+
+	filtered bool   // expect filtered: true: a skip: entry must match
+	appID    string // expect app_id: X: the payload's app id ("" not checked)
 }
 
 // RunTests applies every case of the mapping's tests: and compares the
@@ -59,6 +62,20 @@ func (m *Mapping) RunTests() []TestResult {
 }
 
 func (tc *fixture) check(p *Payload, err error) string {
+	var se *SkipError
+	skipped := errors.As(err, &se)
+	switch {
+	case tc.filtered && skipped:
+		return ""
+	case tc.filtered && err != nil:
+		return "want filtered (a skip: entry), got error: " + err.Error()
+	case tc.filtered:
+		return "want filtered (a skip: entry), got a payload"
+	case skipped && !tc.wantErr:
+		return "want a payload, got filtered: " + err.Error()
+	case skipped:
+		return "want error " + describeWantErr(tc.errField, tc.errRule) + ", got filtered: " + err.Error()
+	}
 	if tc.wantErr {
 		want := describeWantErr(tc.errField, tc.errRule)
 		if err == nil {
@@ -89,6 +106,9 @@ func (tc *fixture) check(p *Payload, err error) string {
 		return "the body is not a JSON object: " + derr.Error()
 	}
 	var diffs []string
+	if tc.appID != "" && p.AppID != tc.appID {
+		diffs = append(diffs, fmt.Sprintf("app_id: want %q, got %q", tc.appID, p.AppID))
+	}
 	for _, t := range tc.omitted {
 		if v, ok := lookupPath(got, t); ok {
 			diffs = append(diffs, fmt.Sprintf("%s: want omitted, got %s", t, showJSON(v)))
@@ -425,6 +445,20 @@ func (c *compiler) compileExpect(tc *fixture, label string, caseTk *token.Token,
 		case "error":
 			errTk = kt
 			c.compileWantErr(tc, label, kv.Value)
+		case "filtered":
+			b, ok := unwrap(kv.Value).(*ast.BoolNode)
+			if !ok || !b.Value {
+				c.errAt(vt, "%s: filtered must be true (leave it out for a row that is sent)", label)
+				continue
+			}
+			errTk, tc.filtered = kt, true
+		case "app_id":
+			s, ok := scalarText(kv.Value)
+			if !ok || s == "" {
+				c.errAt(vt, "%s: app_id must be the expected app id", label)
+				continue
+			}
+			tc.appID = s
 		case "omitted":
 			seq, ok := unwrap(kv.Value).(*ast.SequenceNode)
 			if !ok {
@@ -443,14 +477,16 @@ func (c *compiler) compileExpect(tc *fixture, label string, caseTk *token.Token,
 				c.errAt(vt, "%s: omitted must name at least one target", label)
 			}
 		default:
-			c.errAt(kt, "%s: unknown expect key %q (want payload, error, omitted)", label, k)
+			c.errAt(kt, "%s: unknown expect key %q (want payload, error, omitted, filtered, app_id)", label, k)
 		}
 	}
 	switch {
-	case errTk != nil && (tc.hasPayload || tc.omitted != nil):
-		c.errAt(errTk, "%s: expect error cannot be combined with payload or omitted", label)
-	case errTk == nil && !tc.hasPayload && tc.omitted == nil && len(body.Values) == 0:
-		c.errAt(tokenOf(n), "%s: expect needs payload, error or omitted", label)
+	case tc.filtered && tc.wantErr:
+		c.errAt(errTk, "%s: expect filtered cannot be combined with error", label)
+	case errTk != nil && (tc.hasPayload || tc.omitted != nil || tc.appID != ""):
+		c.errAt(errTk, "%s: expect error or filtered cannot be combined with payload, omitted or app_id", label)
+	case errTk == nil && !tc.hasPayload && tc.omitted == nil && tc.appID == "" && len(body.Values) == 0:
+		c.errAt(tokenOf(n), "%s: expect needs payload, error, omitted, filtered or app_id", label)
 	}
 }
 
@@ -467,8 +503,8 @@ func (c *compiler) compileWantErr(tc *fixture, label string, n ast.Node) {
 		vt := tokenOf(kv.Value)
 		switch k {
 		case "field":
-			if !ok || (s != "user_id" && !c.seenNames[s]) {
-				c.errAt(vt, "%s: error field %q is not a target of this mapping (or user_id)", label, s)
+			if !ok || (s != "user_id" && !c.seenNames[s] && !(s == "app_id" && c.m.appID != nil)) {
+				c.errAt(vt, "%s: error field %q is not a target of this mapping (or user_id, app_id)", label, s)
 				continue
 			}
 			tc.errField = s

@@ -171,7 +171,7 @@ func TestFixtureConfigErrors(t *testing.T) {
 		{"unknown column", "  - { name: a, row: { usr: u }, expect: { omitted: [ip] } }\n", []pos{{8, "usr", `row column "usr" is not read by the mapping (it reads uid, ip)`}}},
 		{"infinite row value", "  - { name: a, row: { uid: .inf }, expect: { omitted: [ip] } }\n", []pos{{8, ".inf", "finite"}}},
 		{"expect not a mapping", "  - { name: a, row: {}, expect: ok }\n", []pos{{8, "ok", "expect must be a mapping"}}},
-		{"empty expect", "  - { name: a, row: { uid: u }, expect: {} }\n", []pos{{8, "{}", "expect needs payload, error or omitted"}}},
+		{"empty expect", "  - { name: a, row: { uid: u }, expect: {} }\n", []pos{{8, "{}", "expect needs payload, error, omitted, filtered or app_id"}}},
 		{"unknown expect key", "  - { name: a, row: {}, expect: { body: {} } }\n", []pos{{8, "body", `unknown expect key "body"`}}},
 		{"payload not an object", "  - { name: a, row: {}, expect: { payload: [1] } }\n", []pos{{8, "[1]", "payload must be an object"}}},
 		{"error and payload", "  - { name: a, row: {}, expect: { payload: {}, error: { rule: required } } }\n", []pos{{8, "error", "cannot be combined"}}},

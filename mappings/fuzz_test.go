@@ -3,7 +3,9 @@ package mappings
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("- *x\n"))
 	f.Add([]byte(designExample + "tests:\n  - { name: a, row: { user_id: u, amount: 1.50, plan: [1, {b: null}] }, expect: { payload: { a: [1, {b: null}] } } }\n  - { name: b, row: {}, expect: { error: { rule: required } } }\n"))
 	f.Add([]byte("app_id: a\nendpoint: visit\nfields:\n  user_id.appsflyer_id: { column: c, extract: af_user_id_cookie }\n  event_url: { value: \"https://x/\" }\ntests:\n  - { name: a, row: { c: \"afUserId=1\" }, expect: { omitted: [event_url] } }\n"))
+	f.Add([]byte(fuzzTransforms))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, "f.yaml")
 		if err == nil {
@@ -126,4 +129,104 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return string(rune('0'+i/10)) + string(rune('0'+i%10))
+}
+
+// fuzzTransforms reads a per-row app id, skip rules, a coalesced user id,
+// a value map and an amount in minor units.
+const fuzzTransforms = `app_id: { column: site, map: { a: website-a, b: website-b } }
+endpoint: event
+skip:
+  - { column: status, not_in: [paid, ""] }
+  - { column: kind, in: [void] }
+currency_exponents: { ISK: 2 }
+fields:
+  user_id.customer_user_id: { column: [c0, c1] }
+  event_name: { column: kind, map: { r: af_renewal, u: af_upgrade, "7": af_seven } }
+  event_revenue: { column: amount, minor_units: true }
+  event_revenue_currency: { column: currency }
+  event_value.n: { column: n, type: number, minor_units: true, on_invalid: omit, optional: true }
+`
+
+// FuzzTransforms: skip, map, column lists, per-row app ids and minor
+// units never panic; a row is filtered, invalid with a *FieldError, or
+// sent to one of the mapped apps with the exact amount in major units.
+func FuzzTransforms(f *testing.F) {
+	m, err := Parse([]byte(fuzzTransforms), "fuzz.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("a", "c", "", "paid", "r", "1999", "USD", "5", uint8(0))
+	f.Add("b", "", "u", "", "u", "-1999", "KWD", "x", uint8(1))
+	f.Add("c", "", "", "void", "void", "1.5", "JPY", "", uint8(2))
+	f.Add(" a ", "\xff", "u", "paid", "7", "00012", "ISK", "1e3", uint8(3))
+	f.Add("b", "c", "u", "paid", "r", "12", "XAU", "-", uint8(4))
+	f.Fuzz(func(t *testing.T, site, c0, c1, status, kind, amount, currency, n string, kinds uint8) {
+		src := map[string]string{"site": site, "c0": c0, "c1": c1, "status": status, "kind": kind, "amount": amount, "currency": currency, "n": n}
+		vals := make([]readers.Value, len(m.Columns()))
+		for i, c := range m.Columns() {
+			switch (int(kinds) + i) % 4 {
+			case 0, 1:
+				vals[i] = readers.String(src[c])
+			case 2:
+				vals[i] = readers.Number(src[c])
+			default:
+				vals[i] = readers.Bool(len(src[c])%2 == 0)
+			}
+		}
+		p, err := m.Apply(vals)
+		var se *SkipError
+		var fe *FieldError
+		switch {
+		case errors.As(err, &se):
+			if se.Index < 0 || se.Index > 1 {
+				t.Fatalf("skip index %d", se.Index)
+			}
+			return
+		case errors.As(err, &fe):
+			return
+		case err != nil:
+			t.Fatalf("error %T is neither *SkipError nor *FieldError", err)
+		}
+		if !json.Valid(p.Body) {
+			t.Fatalf("invalid JSON body: %q", p.Body)
+		}
+		if p.AppID != "website-a" && p.AppID != "website-b" {
+			t.Fatalf("app id %q is not one of the map's", p.AppID)
+		}
+		var body struct {
+			Revenue  json.Number `json:"event_revenue"`
+			Currency string      `json:"event_revenue_currency"`
+		}
+		if err := json.Unmarshal(p.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		e, ok := ISOMinorUnit(body.Currency)
+		if body.Currency == "ISK" {
+			e, ok = 2, true
+		}
+		if !ok {
+			t.Fatalf("sent %s without an exponent", body.Currency)
+		}
+		got, ok1 := new(big.Rat).SetString(body.Revenue.String())
+		minor, ok2 := new(big.Rat).SetString(strings.TrimSpace(vals[colIndex(m, "amount")].S))
+		if !ok1 || !ok2 {
+			t.Fatalf("revenue %q from %q", body.Revenue, amount)
+		}
+		want := new(big.Rat).Quo(minor, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(e)), nil)))
+		if got.Cmp(want) != 0 {
+			t.Fatalf("revenue %s, want %s (%q %s)", body.Revenue, want.FloatString(e), amount, body.Currency)
+		}
+		if frac := body.Revenue.String(); e > 0 && (len(frac) < e+1 || frac[len(frac)-e-1] != '.') {
+			t.Fatalf("revenue %s does not keep %d decimals", frac, e)
+		}
+	})
+}
+
+func colIndex(m *Mapping, name string) int {
+	for i, c := range m.Columns() {
+		if c == name {
+			return i
+		}
+	}
+	return -1
 }

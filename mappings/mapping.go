@@ -3,6 +3,7 @@ package mappings
 import (
 	"fmt"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -11,6 +12,12 @@ import (
 	"afimport/mappings/timefmt"
 	"afimport/readers"
 )
+
+// PlaceholderTimezone is the timezone afimport init writes: the app's
+// timezone cannot be guessed from a sample. A mapping holding it loads,
+// with Timezone UTC and TimezoneName PlaceholderTimezone, so that check
+// can name it; check --strict fails and import refuses it.
+const PlaceholderTimezone = "TODO_timezone"
 
 // DedupMode says whether Apply derives a customer_dedup_id for rows whose
 // mapping does not supply one.
@@ -28,8 +35,13 @@ const (
 type Mapping struct {
 	// Name is the file name the mapping was loaded from (or the name given
 	// to Parse); it prefixes every ConfigError.
-	Name          string
-	AppID         string
+	Name string
+	// AppID is the app id of every row, or "" when it comes from a column
+	// (AppIDColumn); Payload.AppID is always set.
+	AppID string
+	// AppIDColumn names the column app_id: { column: C } reads, "" when
+	// the app id is a constant.
+	AppIDColumn   string
 	Endpoint      Endpoint
 	TimezoneName  string         // IANA name of the app's timezone
 	Timezone      *time.Location // the app's timezone (default UTC)
@@ -48,6 +60,12 @@ type Mapping struct {
 	requiredName       string
 	timestampSlot      int // -1 when not mapped
 	dedupSlot          int // -1 when customer_dedup_id is not mapped
+	currencySlot       int // -1 when event_revenue_currency is not mapped
+
+	appID     *appIDRule     // nil: AppID is a constant
+	skips     []skipRule     // skip:, in file order
+	exponents map[string]int // currency_exponents: overrides of ISO 4217
+	order     []*field       // evaluation order: fields, minor_units last
 
 	// dedupPrefix is "app_id\nendpoint\n": the derived dedup id hashes it
 	// followed by the body without customer_dedup_id.
@@ -73,6 +91,11 @@ type field struct {
 	tmpl     []tmplPart
 	tmplText string      // the template as written, for Explain
 	extract  extractKind // srcColumn only: pull a value out of the column first
+	cols     []int       // column: [a, b]: the first not missing (nil for one column)
+	colNames []string    // their names
+
+	vmap       map[string]readers.Value // map:, nil when none
+	minorUnits bool                     // divide by 10^(the row currency's exponent)
 
 	typ         valueType
 	hash        hashKind
@@ -119,9 +142,67 @@ func Parse(data []byte, name string) (*Mapping, error) {
 // not modify the returned slice.
 func (m *Mapping) Columns() []string { return m.columns }
 
+// Constants returns the JSON value each constant field (value:) sends,
+// by target, as checked at load.
+func (m *Mapping) Constants() map[string]string {
+	out := map[string]string{}
+	for _, f := range m.fields {
+		if f.src == srcConst && f.pre != nil {
+			out[f.target] = string(f.pre)
+		}
+	}
+	return out
+}
+
+// RevenueWithoutCurrency reports whether a row can be sent with
+// event_revenue but without event_revenue_currency: the currency is not
+// mapped, or it may be left out (optional or on_invalid: omit, without a
+// default). The spec allows it; it is almost always a mistake.
+func (m *Mapping) RevenueWithoutCurrency() bool {
+	var revenue, currency *field
+	for _, f := range m.fields {
+		switch f.tk {
+		case tEventRevenue:
+			revenue = f
+		case tCurrency:
+			currency = f
+		}
+	}
+	switch {
+	case revenue == nil:
+		return false
+	case currency == nil:
+		return true
+	}
+	return (currency.optional && !currency.hasDefault) || currency.omitInvalid
+}
+
+// PerRowAppID reports whether each row names its app (app_id: { column }).
+func (m *Mapping) PerRowAppID() bool { return m.appID != nil }
+
+// AppIDs lists the app ids a per-row app_id maps to (its map's values,
+// sorted, each once); nil when the app id is a constant or unmapped.
+func (m *Mapping) AppIDs() []string {
+	if m.appID == nil || m.appID.vmap == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range m.appID.vmap {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Apply maps one row into a payload. values must be aligned with Columns.
-// Apply returns a payload or an error, never both; the error is always a
-// *FieldError naming the target, the column and the rule, never the value.
+// Apply returns a payload or an error, never both; the error is a
+// *SkipError when an entry of skip: matches the row, and otherwise always
+// a *FieldError naming the target, the column and the rule, never the
+// value.
 // Apply is safe for concurrent use.
 func (m *Mapping) Apply(values []readers.Value) (*Payload, error) {
 	if len(values) != len(m.columns) {
@@ -129,6 +210,9 @@ func (m *Mapping) Apply(values []readers.Value) (*Payload, error) {
 	}
 	st := m.getState()
 	defer m.pool.Put(st)
+	if se := m.skipped(values); se != nil {
+		return nil, se
+	}
 	p, ferr := m.apply(values, st)
 	if ferr != nil {
 		return nil, ferr

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +14,8 @@ import (
 )
 
 // WriteSummaryText writes s for a person: a few lines with the counts per
-// status (non-zero only, in importer.Statuses order), throughput, wall
+// status (non-zero only, in importer.Statuses order; per app too when
+// the rows went to more than one), throughput, wall
 // time, retries and 429s, the top reasons, the earliest deadline in the
 // app's timezone, failed files, why the run was aborted or interrupted, and
 // warnings. Free text from the run (reasons, errors, warnings) is put on
@@ -25,12 +27,13 @@ func WriteSummaryText(w io.Writer, s *importer.Summary) error {
 		b.WriteString("dry run: ")
 	}
 	fmt.Fprintf(&b, "%d rows in %s, %.1f rows/s\n", s.Rows, s.Elapsed().Round(100*time.Millisecond), s.RowsPerSecond())
-	if counts := statusCounts(s); len(counts) > 0 {
-		parts := make([]string, len(counts))
-		for i, c := range counts {
-			parts[i] = fmt.Sprintf("%s %d", oneLine(string(c.status)), c.n)
+	if line := countsLine(s.Counts); line != "" {
+		fmt.Fprintf(&b, "%s\n", line)
+	}
+	if len(s.ByApp) > 1 {
+		for _, app := range slices.Sorted(maps.Keys(s.ByApp)) {
+			fmt.Fprintf(&b, "  app %s: %s\n", oneLine(app), countsLine(s.ByApp[app]))
 		}
-		fmt.Fprintf(&b, "%s\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, "retries %d, 429s seen %d", s.Retries, s.Seen429)
 	if s.PeakRSS > 0 {
@@ -92,17 +95,26 @@ type statusCount struct {
 	n      int64
 }
 
+// countsLine is "accepted 1200, invalid 20": the non-zero counts.
+func countsLine(counts map[importer.Status]int64) string {
+	var parts []string
+	for _, c := range statusCounts(counts) {
+		parts = append(parts, fmt.Sprintf("%s %d", oneLine(string(c.status)), c.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // statusCounts lists non-zero counts in importer.Statuses order, then any
 // status the importer does not list, sorted, so none is hidden.
-func statusCounts(s *importer.Summary) []statusCount {
+func statusCounts(counts map[importer.Status]int64) []statusCount {
 	var out []statusCount
 	for _, st := range importer.Statuses {
-		if n := s.Counts[st]; n != 0 {
+		if n := counts[st]; n != 0 {
 			out = append(out, statusCount{st, n})
 		}
 	}
 	var extra []statusCount
-	for st, n := range s.Counts {
+	for st, n := range counts {
 		if n != 0 && !slices.Contains(importer.Statuses, st) {
 			extra = append(extra, statusCount{st, n})
 		}
@@ -169,31 +181,32 @@ func oneLine(s string) string {
 // summaryJSON is the machine-readable summary. Every status has a count,
 // zero included, so dashboards see a stable set of keys.
 type summaryJSON struct {
-	DryRun           bool                   `json:"dry_run"`
-	Started          string                 `json:"started,omitempty"`
-	Finished         string                 `json:"finished,omitempty"`
-	ElapsedSeconds   float64                `json:"elapsed_seconds"`
-	Rows             int64                  `json:"rows"`
-	RowsPerSecond    float64                `json:"rows_per_second"`
-	Counts           map[string]int64       `json:"counts"`
-	Retries          int64                  `json:"retries"`
-	Seen429          int64                  `json:"seen_429"`
-	Reasons          []importer.ReasonCount `json:"reasons"`
-	AppTimezone      string                 `json:"app_timezone,omitempty"`
-	EarliestDeadline string                 `json:"earliest_deadline,omitempty"`
-	Now              string                 `json:"now,omitempty"`
-	FailedFiles      []importer.FileError   `json:"failed_files"`
-	MissingInputs    []importer.FileError   `json:"missing_inputs"`
-	MaxInvalid       string                 `json:"max_invalid,omitempty"`
-	OverBudget       bool                   `json:"over_budget"`
-	Refused          string                 `json:"refused,omitempty"`
-	StoppedReading   *stoppedJSON           `json:"stopped_reading,omitempty"`
-	Aborted          string                 `json:"aborted,omitempty"`
-	Unreachable      string                 `json:"endpoint_unreachable,omitempty"`
-	DeadlineForecast []deadlineRiskJSON     `json:"deadline_forecast"`
-	Interrupted      bool                   `json:"interrupted"`
-	Warnings         []string               `json:"warnings"`
-	PeakRSSBytes     int64                  `json:"peak_rss_bytes,omitempty"`
+	DryRun           bool                        `json:"dry_run"`
+	Started          string                      `json:"started,omitempty"`
+	Finished         string                      `json:"finished,omitempty"`
+	ElapsedSeconds   float64                     `json:"elapsed_seconds"`
+	Rows             int64                       `json:"rows"`
+	RowsPerSecond    float64                     `json:"rows_per_second"`
+	Counts           map[string]int64            `json:"counts"`
+	ByApp            map[string]map[string]int64 `json:"by_app,omitempty"`
+	Retries          int64                       `json:"retries"`
+	Seen429          int64                       `json:"seen_429"`
+	Reasons          []importer.ReasonCount      `json:"reasons"`
+	AppTimezone      string                      `json:"app_timezone,omitempty"`
+	EarliestDeadline string                      `json:"earliest_deadline,omitempty"`
+	Now              string                      `json:"now,omitempty"`
+	FailedFiles      []importer.FileError        `json:"failed_files"`
+	MissingInputs    []importer.FileError        `json:"missing_inputs"`
+	MaxInvalid       string                      `json:"max_invalid,omitempty"`
+	OverBudget       bool                        `json:"over_budget"`
+	Refused          string                      `json:"refused,omitempty"`
+	StoppedReading   *stoppedJSON                `json:"stopped_reading,omitempty"`
+	Aborted          string                      `json:"aborted,omitempty"`
+	Unreachable      string                      `json:"endpoint_unreachable,omitempty"`
+	DeadlineForecast []deadlineRiskJSON          `json:"deadline_forecast"`
+	Interrupted      bool                        `json:"interrupted"`
+	Warnings         []string                    `json:"warnings"`
+	PeakRSSBytes     int64                       `json:"peak_rss_bytes,omitempty"`
 }
 
 // deadlineRiskJSON is one deadline forecast that saw rows missing it: the

@@ -305,6 +305,18 @@ func (p *planner) require() {
 	}
 }
 
+// currencyField never makes the currency optional silently: revenue sent
+// without its currency is almost always a mistake. Empty sample values
+// leave optional: true with a TODO, which check --strict fails on.
+func currencyField(c *column, f *field) *field {
+	if c.empty > 0 {
+		f.add("optional", "true")
+		f.why = fmt.Sprintf("TODO: %d/%d sample values are empty, so revenue would leave without a currency: "+
+			"give default: USD (your currency) or drop optional to refuse such rows; ", c.empty, c.rows) + f.why
+	}
+	return f
+}
+
 // extractSupported reports whether this build's mapping takes
 // `extract: af_user_id_cookie`, the afUserId cookie extraction. Until it
 // does, a cookie column is written commented out with a note.
@@ -376,7 +388,7 @@ func (p *planner) classify(c *column) (*field, string) {
 		}
 	}
 	if k := c.count(isCurrencyUpper); c.all(k) {
-		return optional(guess("event_revenue_currency", hCurrency, k, "are ISO-4217 currency codes")), ""
+		return currencyField(c, guess("event_revenue_currency", hCurrency, k, "are ISO-4217 currency codes")), ""
 	}
 	if k := p.phoneCount(c, true); c.all(k) {
 		return p.phone(c, guess(phoneTarget, hPhone, k, "are phone numbers"), optional), ""
@@ -429,7 +441,7 @@ func (p *planner) classify(c *column) (*field, string) {
 		return optional(guess(target, c.hint, c.count(isText), "present").add("hash", "name")), ""
 	case hCurrency:
 		if k := c.count(isCurrencyAny); c.most(k) && k > 0 || n == 0 {
-			return optional(guess("event_revenue_currency", hCurrency, k, "are ISO-4217 currency codes")), ""
+			return currencyField(c, guess("event_revenue_currency", hCurrency, k, "are ISO-4217 currency codes")), ""
 		}
 		return nil, fmt.Sprintf("named like a currency, but %d/%d sample values are ISO-4217 codes", c.count(isCurrencyAny), c.rows)
 	case hReferrer, hURL:
@@ -556,7 +568,7 @@ func (p *planner) render(opts Options, endpoint string, nrows int) []byte {
 		fmt.Fprintf(&b, "app_id: %s  # TODO: your unified app id in AppsFlyer, such as website-www.example.com\n", PlaceholderAppID)
 	}
 	fmt.Fprintf(&b, "endpoint: %s\n", endpoint)
-	b.WriteString("timezone: UTC  # TODO: your app's timezone in AppsFlyer (IANA name, such as America/New_York)\n")
+	fmt.Fprintf(&b, "timezone: %s  # TODO: your app's timezone in AppsFlyer (IANA name, such as America/New_York or UTC): it sets each row's deadline\n", mappings.PlaceholderTimezone)
 	if ts := p.fields["timestamp"]; ts != nil && ts.naive > 0 {
 		fmt.Fprintf(&b, "input_timezone: UTC  # TODO: the zone %s is written in (%d/%d sample values carry no UTC offset)\n",
 			commentName(ts.col.name), ts.naive, ts.col.rows)

@@ -269,7 +269,7 @@ func TestStarterRenewalsGuesses(t *testing.T) {
 	assert.Equal(t, PlaceholderEventName, f["event_name"]["value"])
 	assert.Contains(t, string(out), "# unmapped: plan (e.g. event_value.custom_parameters.plan: { column: plan })")
 	assert.Contains(t, string(out), "app_id: TODO_app_id  # TODO")
-	assert.Contains(t, string(out), "timezone: UTC  # TODO: your app's timezone in AppsFlyer")
+	assert.Contains(t, string(out), "timezone: TODO_timezone  # TODO: your app's timezone in AppsFlyer")
 	assert.NotContains(t, string(out), "input_timezone", "RFC 3339 values carry their offset")
 	assert.Contains(t, string(out), "# 20/20 sample values look like email addresses\n")
 	if extractSupported() {
