@@ -52,12 +52,6 @@ func usageErr(format string, a ...any) error {
 }
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		// Half the default: with 1,000 requests in flight the live heap is
-		// ~20 MB, and the default target would let the heap reach twice
-		// that; GC then costs ~2% of a core at 1,000 rows/s.
-		debug.SetGCPercent(50)
-	}
 	os.Exit(run(os.Args))
 }
 
