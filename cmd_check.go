@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"afimport/importer"
 	"afimport/mappings"
-	"afimport/mappings/guess"
 	"afimport/readers"
 )
 
@@ -149,7 +146,7 @@ func checkAction(c *cli.Context) error {
 		problems = append(problems, fmt.Sprintf("%d of %d tests failed", failed, len(results)))
 	}
 
-	placeholders := findPlaceholders(m)
+	placeholders := m.Placeholders()
 	for _, p := range placeholders {
 		fmt.Fprintf(out, "warning: %s\n", p)
 	}
@@ -317,30 +314,6 @@ func appLabel(m *mappings.Mapping) string {
 		return "from column " + strconv.Quote(m.AppIDColumn)
 	}
 	return m.AppID
-}
-
-// findPlaceholders lists what afimport init left for a human to fill in:
-// the app id, a column or a constant named TODO_... (guess's placeholders).
-func findPlaceholders(m *mappings.Mapping) []string {
-	var out []string
-	if m.AppID == guess.PlaceholderAppID {
-		out = append(out, fmt.Sprintf("app_id is still the placeholder %s", guess.PlaceholderAppID))
-	}
-	if m.TimezoneName == mappings.PlaceholderTimezone {
-		out = append(out, fmt.Sprintf("timezone is still the placeholder %s: set the app's timezone in AppsFlyer (it sets each row's deadline)", mappings.PlaceholderTimezone))
-	}
-	for _, col := range m.Columns() {
-		if strings.HasPrefix(col, "TODO_") {
-			out = append(out, fmt.Sprintf("column %q is a placeholder: name the real column", col))
-		}
-	}
-	consts := m.Constants()
-	for _, target := range slices.Sorted(maps.Keys(consts)) {
-		if v := consts[target]; strings.Contains(v, "TODO_") {
-			out = append(out, fmt.Sprintf("%s is still the placeholder %s", target, v))
-		}
-	}
-	return out
 }
 
 func quoteAll(ss []string) string {

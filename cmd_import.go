@@ -64,7 +64,7 @@ func importAction(c *cli.Context) error {
 		return usageErr("mapping:\n%v", err)
 	}
 	dry := c.Bool("dry-run")
-	ph := findPlaceholders(m)
+	ph := m.Placeholders()
 	if c.String("app-timezone") != "" {
 		ph = slices.DeleteFunc(ph, func(p string) bool { return strings.HasPrefix(p, "timezone ") })
 	}

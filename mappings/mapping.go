@@ -2,8 +2,11 @@ package mappings
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +21,39 @@ import (
 // with Timezone UTC and TimezoneName PlaceholderTimezone, so that check
 // can name it; check --strict fails and import refuses it.
 const PlaceholderTimezone = "TODO_timezone"
+
+// PlaceholderAppID is the app id afimport init writes until a person sets
+// the real one.
+const PlaceholderAppID = "TODO_app_id"
+
+// placeholderMark starts every placeholder init writes (columns, constants).
+const placeholderMark = "TODO_"
+
+// Placeholders lists what of afimport init's starter mapping is still a
+// placeholder: the app id, the timezone, a TODO_ column or constant. check
+// --strict fails and import refuses a mapping with any (one rule, used by
+// both).
+func (m *Mapping) Placeholders() []string {
+	var out []string
+	if m.AppID == PlaceholderAppID {
+		out = append(out, fmt.Sprintf("app_id is still the placeholder %s", PlaceholderAppID))
+	}
+	if m.TimezoneName == PlaceholderTimezone {
+		out = append(out, fmt.Sprintf("timezone is still the placeholder %s: set the app's timezone in AppsFlyer (it sets each row's deadline)", PlaceholderTimezone))
+	}
+	for _, col := range m.Columns() {
+		if strings.HasPrefix(col, placeholderMark) {
+			out = append(out, fmt.Sprintf("column %q is a placeholder: name the real column", col))
+		}
+	}
+	consts := m.Constants()
+	for _, target := range slices.Sorted(maps.Keys(consts)) {
+		if v := consts[target]; strings.Contains(v, placeholderMark) {
+			out = append(out, fmt.Sprintf("%s is still the placeholder %s", target, v))
+		}
+	}
+	return out
+}
 
 // DedupMode says whether Apply derives a customer_dedup_id for rows whose
 // mapping does not supply one.

@@ -37,7 +37,7 @@ var (
 // with readers.MissingColumnError naming it, and the placeholder event name
 // is spelled to be found and replaced.
 const (
-	PlaceholderAppID     = "TODO_app_id"
+	PlaceholderAppID     = mappings.PlaceholderAppID
 	PlaceholderEventName = "TODO_event_name"
 	PlaceholderUserID    = "TODO_user_id_column"
 	PlaceholderPageURL   = "TODO_page_url_column"
