@@ -75,17 +75,20 @@ func importAction(c *cli.Context) error {
 			c.String("mapping"), strings.Join(ph, "; "))
 	}
 
+	// --now, --app-timezone and --skew are read as preview and explain
+	// read them; a live run keeps the real clock.
+	ck, err := windowClock(c, m)
+	if err != nil {
+		return err
+	}
 	var clock importer.Clock = importer.RealClock{}
-	if s := c.String("now"); s != "" {
+	if c.String("now") != "" {
 		if !dry {
 			return usageErr("--now only works with --dry-run: a live run uses the real clock")
 		}
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return usageErr("--now %q: want RFC 3339, e.g. 2026-11-28T00:20:00-05:00", s)
-		}
-		clock = importer.FixedClock(t)
+		clock = importer.FixedClock(ck.now)
 	}
+	loc := ck.loc
 	order := importer.OrderAuto
 	if c.IsSet("order-by-deadline") {
 		order = importer.OrderInput
@@ -93,16 +96,6 @@ func importAction(c *cli.Context) error {
 			order = importer.OrderByDeadline
 		}
 	}
-	loc := m.Timezone
-	if name := c.String("app-timezone"); name != "" {
-		if loc, err = time.LoadLocation(name); err != nil {
-			return usageErr("--app-timezone %q: unknown IANA timezone", name)
-		}
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-
 	ropts, err := readerOptions(c)
 	if err != nil {
 		return usageErr("%v", err)
@@ -208,7 +201,7 @@ func importAction(c *cli.Context) error {
 		DryRun:          dry,
 		Clock:           clock,
 		AppTimezone:     loc,
-		Skew:            c.Duration("skew"),
+		Skew:            ck.skew,
 		Rate:            c.Float64("rate"),
 		Burst:           c.Int("burst"),
 		MaxInFlight:     c.Int("max-in-flight"),
@@ -233,7 +226,7 @@ func importAction(c *cli.Context) error {
 	// valid rows, which they were; Run's own check skips them.)
 	refused, err := importer.CheckBudget(context.Background(), importer.Options{
 		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Clock: clock, AppTimezone: loc,
-		Skew: c.Duration("skew"), Shard: shard, MaxInvalid: budget, Logger: logger,
+		Skew: ck.skew, Shard: shard, MaxInvalid: budget, Logger: logger,
 	})
 	if err != nil {
 		return runFailed(err)
