@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"afimport/mappings"
@@ -154,10 +153,7 @@ type field struct {
 	spec   []kv
 	why    string
 	rank   int
-	// disabled, when set, writes the field commented out with this note:
-	// the mapping this build loads cannot take it yet.
-	disabled string
-	naive    int // timestamp: values without an offset
+	naive  int // timestamp: values without an offset
 }
 
 func (f *field) add(k, v string) *field { f.spec = append(f.spec, kv{k, v}); return f }
@@ -280,13 +276,12 @@ func (p *planner) plan() {
 // require fills in what the mapping must have to load: a user id, and
 // event_name (events) or event_url (visits).
 func (p *planner) require() {
-	active := func(t string) bool { f := p.fields[t]; return f != nil && f.disabled == "" }
-	if !active("user_id.customer_user_id") && !active("user_id.appsflyer_id") {
+	if p.fields["user_id.customer_user_id"] == nil && p.fields["user_id.appsflyer_id"] == nil {
 		f := &field{target: "user_id.customer_user_id",
 			why: "TODO: no column looks like a user id; name the column with your customer user id " +
 				"(or map user_id.appsflyer_id). Until then the import stops: the file has no such column"}
 		f.add("column", PlaceholderUserID)
-		p.fields[f.target] = f // only appsflyer_id can be disabled, so this slot is free
+		p.fields[f.target] = f
 	}
 	if !p.visit && p.fields["event_name"] == nil {
 		p.fields["event_name"] = (&field{target: "event_name",
@@ -316,18 +311,6 @@ func currencyField(c *column, f *field) *field {
 	}
 	return f
 }
-
-// extractSupported reports whether this build's mapping takes
-// `extract: af_user_id_cookie`, the afUserId cookie extraction. Until it
-// does, a cookie column is written commented out with a note.
-// It is a variable so tests can take either path.
-var extractSupported = sync.OnceValue(func() bool {
-	const probe = "app_id: probe\nendpoint: visit\nfields:\n" +
-		"  user_id.appsflyer_id: { column: cookie, extract: af_user_id_cookie }\n" +
-		"  event_url: { column: url }\n"
-	_, err := mappings.Parse([]byte(probe), "probe.yaml")
-	return err == nil
-})
 
 // classify guesses one column's target, or says why it has none.
 func (p *planner) classify(c *column) (*field, string) {
@@ -361,9 +344,6 @@ func (p *planner) classify(c *column) (*field, string) {
 		if k < c.rows {
 			f.add("optional", "true")
 			f.why += fmt.Sprintf(", %d %s not (left out: such rows need another user id)", c.rows-k, doVerb(c.rows-k))
-		}
-		if !extractSupported() {
-			f.disabled = "NOTE: needs extract: af_user_id_cookie, which this afimport does not support yet; uncomment once it does"
 		}
 		return f, ""
 	}
@@ -582,7 +562,7 @@ func (p *planner) render(opts Options, endpoint string, nrows int) []byte {
 	if p.visit {
 		order = visitTargets
 	}
-	type line struct{ key, spec, why, disabled string }
+	type line struct{ key, spec, why string }
 	var lines []line
 	keyW, specW := 0, 0
 	for _, t := range order {
@@ -594,17 +574,11 @@ func (p *planner) render(opts Options, endpoint string, nrows int) []byte {
 		for i, e := range f.spec {
 			parts[i] = e.k + ": " + e.v
 		}
-		l := line{key: f.target + ":", spec: "{ " + strings.Join(parts, ", ") + " }", why: f.why, disabled: f.disabled}
-		if l.disabled == "" {
-			keyW, specW = max(keyW, len(l.key)), max(specW, len(l.spec))
-		}
+		l := line{key: f.target + ":", spec: "{ " + strings.Join(parts, ", ") + " }", why: f.why}
+		keyW, specW = max(keyW, len(l.key)), max(specW, len(l.spec))
 		lines = append(lines, l)
 	}
 	for _, l := range lines {
-		if l.disabled != "" {
-			fmt.Fprintf(&b, "  # %s %s  # %s; %s\n", l.key, l.spec, l.disabled, oneLine(l.why))
-			continue
-		}
 		fmt.Fprintf(&b, "  %-*s %-*s  # %s\n", keyW, l.key, specW, l.spec, oneLine(l.why))
 	}
 	for _, e := range p.extra {

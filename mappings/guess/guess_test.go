@@ -235,7 +235,7 @@ func TestStarterGolden(t *testing.T) {
 			want, err := os.ReadFile(golden)
 			require.NoError(t, err, "run go test ./mappings/guess/ -update")
 			assert.Equal(t, string(want), string(out),
-				"golden differs (extract: af_user_id_cookie supported: %v); after an intended change rerun with -update", extractSupported())
+				"golden differs; after an intended change rerun with -update")
 		})
 	}
 }
@@ -272,13 +272,8 @@ func TestStarterRenewalsGuesses(t *testing.T) {
 	assert.Contains(t, string(out), "timezone: TODO_timezone  # TODO: your app's timezone in AppsFlyer")
 	assert.NotContains(t, string(out), "input_timezone", "RFC 3339 values carry their offset")
 	assert.Contains(t, string(out), "# 20/20 sample values look like email addresses\n")
-	if extractSupported() {
-		assert.Equal(t, "cookie", col("user_id.appsflyer_id"))
-		assert.Equal(t, "af_user_id_cookie", f["user_id.appsflyer_id"]["extract"])
-	} else {
-		assert.NotContains(t, f, "user_id.appsflyer_id")
-		assert.Contains(t, string(out), "  # user_id.appsflyer_id: { column: cookie, extract: af_user_id_cookie, optional: true }  # NOTE:")
-	}
+	assert.Equal(t, "cookie", col("user_id.appsflyer_id"))
+	assert.Equal(t, "af_user_id_cookie", f["user_id.appsflyer_id"]["extract"])
 }
 
 func TestStarterContentBeatsName(t *testing.T) {
@@ -483,10 +478,9 @@ func FuzzStarter(f *testing.F) {
 	})
 }
 
-// TestStarterCookieWithoutExtract takes the path of a build whose mapping
-// does not know extract: af_user_id_cookie: the cookie guess is written
-// commented out and, being the only user id, replaced by the placeholder.
-func TestStarterCookieWithoutExtract(t *testing.T) {
+// TestStarterCookie: a cookie column is mapped with extract:
+// af_user_id_cookie, and being a user id, no placeholder is needed.
+func TestStarterCookie(t *testing.T) {
 	sm := sample{header: []string{"cookie", "page"}}
 	for i := 0; i < 4; i++ {
 		sm.rows = append(sm.rows, []readers.Value{
@@ -494,27 +488,13 @@ func TestStarterCookieWithoutExtract(t *testing.T) {
 			s(fmt.Sprintf("https://www.example.com/p/%04d", 6000+i)),
 		})
 	}
-	for _, supported := range []bool{true, false} {
-		t.Run(fmt.Sprint("supported=", supported), func(t *testing.T) {
-			saved := extractSupported
-			t.Cleanup(func() { extractSupported = saved })
-			extractSupported = func() bool { return supported }
-
-			out, err := Starter(sm.header, sm.rows, Options{Endpoint: "visit"})
-			require.NoError(t, err)
-			m := load(t, out, sm)
-			assertNoValues(t, out, sm)
-			f := fieldsOf(t, out)
-			assert.Equal(t, "page", f["event_url"]["column"])
-			if supported {
-				assert.Equal(t, "af_user_id_cookie", f["user_id.appsflyer_id"]["extract"])
-				assert.NotContains(t, f, "user_id.customer_user_id")
-				applyAll(t, m, sm)
-				return
-			}
-			assert.NotContains(t, f, "user_id.appsflyer_id")
-			assert.Contains(t, string(out), "  # user_id.appsflyer_id: { column: cookie, extract: af_user_id_cookie }  # NOTE: needs extract")
-			assert.Equal(t, PlaceholderUserID, f["user_id.customer_user_id"]["column"])
-		})
-	}
+	out, err := Starter(sm.header, sm.rows, Options{Endpoint: "visit"})
+	require.NoError(t, err)
+	m := load(t, out, sm)
+	assertNoValues(t, out, sm)
+	f := fieldsOf(t, out)
+	assert.Equal(t, "page", f["event_url"]["column"])
+	assert.Equal(t, "af_user_id_cookie", f["user_id.appsflyer_id"]["extract"])
+	assert.NotContains(t, f, "user_id.customer_user_id")
+	applyAll(t, m, sm)
 }
