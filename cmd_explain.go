@@ -111,7 +111,7 @@ func explainAction(c *cli.Context) error {
 
 // writeExplanation prints a row's journey. Every value it shows comes from
 // Explain (masked there) or from the body (hashed, and redacted by
-// safeBody where a mapping sends personal data unhashed).
+// Explanation.SafeBody where a mapping sends personal data unhashed).
 func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *mappings.Explanation, o rowOutcome, ck clock) {
 	app := appLabel(m)
 	if m.PerRowAppID() && ex != nil && ex.AppID != "" {

@@ -1,11 +1,15 @@
 package mappings
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"afimport/internal/jsonenc"
 	"afimport/readers"
 )
 
@@ -393,4 +397,83 @@ func typeName(t valueType) string {
 
 func kindName(k readers.Kind) string {
 	return k.String()
+}
+
+// SafeBody is body with the value of every field Explain redacted (personal
+// data a mapping sends unhashed, such as an email column also copied into
+// event_value) replaced by its redaction, so no command prints it. Other
+// bytes are kept exactly; with nothing to hide, body is returned as is.
+func (ex *Explanation) SafeBody(body []byte) ([]byte, []string) {
+	hide := map[string]string{}
+	var names []string
+	for _, f := range ex.Fields {
+		if f.Masked && strings.HasPrefix(f.Result, "<redacted") {
+			hide[f.Field] = f.Result
+			names = append(names, f.Field)
+		}
+	}
+	if len(hide) == 0 {
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if err := redactJSON(&buf, body, "", hide); err != nil {
+		// Never fall back to the raw body.
+		return []byte(`"<body not shown: it holds unhashed personal data>"`), names
+	}
+	return buf.Bytes(), names
+}
+
+// redactJSON copies the JSON object raw to w, replacing the value at each
+// dotted path of hide with its text, keeping every other byte.
+func redactJSON(w *bytes.Buffer, raw []byte, prefix string, hide map[string]string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("not an object")
+	}
+	w.WriteByte('{')
+	for i := 0; dec.More(); i++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		writeJSONString(w, key)
+		w.WriteByte(':')
+		path := prefix + key
+		if text, ok := hide[path]; ok {
+			writeJSONString(w, text)
+			continue
+		}
+		if len(val) > 0 && val[0] == '{' && hasPrefixKey(hide, path+".") {
+			if err := redactJSON(w, val, path+".", hide); err != nil {
+				return err
+			}
+			continue
+		}
+		w.Write(val)
+	}
+	w.WriteByte('}')
+	return nil
+}
+
+// writeJSONString writes s as a JSON string, as the mapping's encoder
+// writes strings.
+func writeJSONString(w *bytes.Buffer, s string) {
+	w.Write(jsonenc.AppendString(w.AvailableBuffer(), s))
+}
+
+func hasPrefixKey(m map[string]string, prefix string) bool {
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }

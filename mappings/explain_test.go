@@ -211,6 +211,27 @@ func TestExplainUnhashedPIIColumn(t *testing.T) {
 	}
 }
 
+// TestSafeBody: the body preview and explain print hides what the mapping
+// sends unhashed, and keeps every other byte as sent.
+func TestSafeBody(t *testing.T) {
+	m := mustParse(t, explainMapping)
+	row := explainRow(t, m, nil)
+	ex := m.Explain(row)
+	require.NoError(t, ex.Err)
+	p, err := m.Apply(row)
+	require.NoError(t, err)
+	require.Contains(t, strings.ToLower(string(p.Body)), strings.ToLower(rawEmail), "the body sends it unhashed")
+	safe, hidden := ex.SafeBody(p.Body)
+	assert.Contains(t, hidden, "event_value.contact")
+	assert.NotContains(t, strings.ToLower(string(safe)), strings.ToLower(rawEmail))
+	assert.Contains(t, string(safe), `"<redacted, 22 chars>"`)
+	assert.True(t, json.Valid(safe))
+	// Without anything to hide, the body is returned as is.
+	plain, none := (&Explanation{}).SafeBody(p.Body)
+	assert.Equal(t, p.Body, plain)
+	assert.Empty(t, none)
+}
+
 func TestExplainInvalidRow(t *testing.T) {
 	m := mustParse(t, explainMapping)
 	vals := explainRow(t, m, map[string]readers.Value{"email": s("jane.doe at example"), "phone": s("555")})
