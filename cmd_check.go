@@ -228,25 +228,13 @@ type sampleStats struct {
 // stopped the reading; rows read before it are counted.
 func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit int) (sampleStats, error) {
 	st := sampleStats{reasons: map[string]int{}}
-	r, err := readers.Open(path, ropts)
-	if err != nil {
-		var mc *readers.MissingColumnError
-		if errors.As(err, &mc) {
-			st.header = fileHeader(path, ropts)
-		}
-		return st, err
-	}
-	defer r.Close()
 	// The import's own decision; check counts what the mapping refuses
 	// (the window depends on when the import runs, so it is not judged).
 	j := importer.Judge{Mapping: m, Now: time.Now(), Loc: m.Timezone}
-	for limit == 0 || st.rows < limit {
-		row, err := r.Next()
-		if err == io.EOF {
-			return st, nil
-		}
-		if err != nil {
-			return st, err
+	_, err := readers.Each(path, ropts, func(row readers.Row) bool {
+		if limit > 0 && st.rows == limit {
+			st.limited = true
+			return false
 		}
 		st.rows++
 		switch d := j.Decide(&row, false); d.Status {
@@ -256,9 +244,13 @@ func sampleInput(m *mappings.Mapping, path string, ropts readers.Options, limit 
 			st.invalid++
 			st.reasons[d.Reason]++
 		}
+		return true
+	})
+	var mc *readers.MissingColumnError
+	if errors.As(err, &mc) {
+		st.header = fileHeader(path, ropts)
 	}
-	st.limited = true
-	return st, nil
+	return st, err
 }
 
 // fileHeader is every column of an input, to name what it has when a

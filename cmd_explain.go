@@ -75,7 +75,7 @@ func explainAction(c *cli.Context) error {
 
 	var found *readers.Row
 	var last int64
-	err = eachRow(in, ropts, func(row readers.Row) bool {
+	_, err = readers.Each(in, ropts, func(row readers.Row) bool {
 		last = row.Pos.Row
 		if row.Pos.Row == want {
 			found = &row

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -110,26 +109,18 @@ func initAction(c *cli.Context) error {
 // reader could not read are skipped and listed with their reason.
 func readSample(path string, ropts readers.Options, n int) (header []string, rows [][]readers.Value, skipped []readers.Row, err error) {
 	ropts.Columns = nil // every column, in file order
-	r, err := readers.Open(path, ropts)
+	header, err = readers.Each(path, ropts, func(row readers.Row) bool {
+		if row.Err != nil {
+			skipped = append(skipped, row)
+		} else {
+			rows = append(rows, row.Values)
+		}
+		return len(rows) < n
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer r.Close()
-	for len(rows) < n {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if row.Err != nil {
-			skipped = append(skipped, row)
-			continue
-		}
-		rows = append(rows, row.Values)
-	}
-	return r.Header(), rows, skipped, nil
+	return header, rows, skipped, nil
 }
 
 // rowList names rows by number with their reason, at most max of them:

@@ -205,7 +205,7 @@ func previewAction(c *cli.Context) error {
 		if shown == n {
 			break
 		}
-		err := eachRow(in, ropts, func(row readers.Row) bool {
+		_, err := readers.Each(in, ropts, func(row readers.Row) bool {
 			var ex *mappings.Explanation
 			if row.Err == nil {
 				e := m.Explain(row.Values)
@@ -239,28 +239,6 @@ func previewAction(c *cli.Context) error {
 		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of the %d rows shown would not be sent", notSent, shown)}
 	}
 	return nil
-}
-
-// eachRow opens one input and calls f on each row until f returns false
-// or the input ends.
-func eachRow(path string, ropts readers.Options, f func(readers.Row) bool) error {
-	r, err := readers.Open(path, ropts)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !f(row) {
-			return nil
-		}
-	}
 }
 
 // writeText writes one row as a readable block.

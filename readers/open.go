@@ -225,3 +225,29 @@ func (s *source) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Each opens path and calls f on each row, in order, until f returns false
+// or the input ends: the read loop of every command that looks at rows
+// without importing them (check, init, preview, explain). It returns the
+// header, and Open's error or the one that stopped the reading (the rows
+// before it were passed to f).
+func Each(path string, opts Options, f func(Row) bool) (header []string, err error) {
+	r, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	header = r.Header()
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return header, nil
+		}
+		if err != nil {
+			return header, err
+		}
+		if !f(row) {
+			return header, nil
+		}
+	}
+}

@@ -294,3 +294,26 @@ func TestOpenMissingColumn(t *testing.T) {
 	assert.Equal(t, []string{"amount", "currency"}, mce.Columns)
 	assert.Equal(t, p, mce.File)
 }
+
+func TestEach(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "in.csv")
+	require.NoError(t, os.WriteFile(path, []byte("id,name\n1,a\n2,b\n3,c\n"), 0o644))
+	var rows []int64
+	header, err := Each(path, Options{}, func(r Row) bool {
+		rows = append(rows, r.Pos.Row)
+		return r.Pos.Row < 2
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"id", "name"}, header)
+	assert.Equal(t, []int64{1, 2}, rows, "stops when f says so")
+
+	rows = nil
+	_, err = Each(path, Options{}, func(r Row) bool { rows = append(rows, r.Pos.Row); return true })
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3}, rows, "to the end")
+
+	_, err = Each(path, Options{Columns: []string{"missing"}}, func(Row) bool { return true })
+	var mc *MissingColumnError
+	assert.ErrorAs(t, err, &mc, "Open's error, as is")
+}
