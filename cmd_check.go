@@ -168,11 +168,10 @@ func checkAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		ropts, err := readerOptions(c)
+		ropts, err := mappedReaderOptions(c, m)
 		if err != nil {
-			return usageErr("%v", err)
+			return err
 		}
-		ropts.Columns = m.Columns()
 		for _, w := range parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory")) {
 			fmt.Fprintf(out, "warning: %s\n", w)
 		}

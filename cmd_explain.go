@@ -66,11 +66,10 @@ func explainAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ropts, err := readerOptions(c)
+	ropts, err := mappedReaderOptions(c, m)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
-	ropts.Columns = m.Columns()
 	in := c.Args().First()
 
 	var found *readers.Row

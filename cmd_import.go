@@ -369,6 +369,18 @@ func maxRetries(n int) int {
 	return n
 }
 
+// mappedReaderOptions is readerOptions projected on the mapping's columns,
+// with a flag mistake as a usage error: what check, preview and explain
+// open their inputs with.
+func mappedReaderOptions(c *cli.Context, m *mappings.Mapping) (readers.Options, error) {
+	o, err := readerOptions(c)
+	if err != nil {
+		return o, usageErr("%v", err)
+	}
+	o.Columns = m.Columns()
+	return o, nil
+}
+
 func readerOptions(c *cli.Context) (readers.Options, error) {
 	o := readers.Options{
 		Format:      readers.Format(strings.ToLower(c.String("format"))),

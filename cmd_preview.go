@@ -186,11 +186,10 @@ func previewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ropts, err := readerOptions(c)
+	ropts, err := mappedReaderOptions(c, m)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
-	ropts.Columns = m.Columns()
 
 	out := c.App.Writer
 	enc := json.NewEncoder(out)
