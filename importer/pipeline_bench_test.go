@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,7 +79,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportAllocs()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			cpu0 := cpuTime()
+			cpu0 := benchdata.ProcessCPU()
 			rows := 0
 			for rows < b.N || rows == 0 {
 				w, err := reports.Create(report, reports.Options{})
@@ -104,7 +103,7 @@ func BenchmarkPipeline(b *testing.B) {
 				rows += benchRows
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := benchdata.ProcessCPU() - cpu0
 			runtime.ReadMemStats(&after)
 			// One op is one row, whatever b.N asked for.
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
@@ -114,15 +113,6 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(rows), "B/row")
 		})
 	}
-}
-
-// cpuTime is the user+sys time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSend is the send stage alone: one payload POSTed by 64

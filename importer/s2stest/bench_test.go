@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 	"unicode/utf8"
+
+	"afimport/internal/benchdata"
 )
 
 // typicalEvent is a ~600-byte event body such as the importer sends.
@@ -46,7 +46,7 @@ func BenchmarkHandler(b *testing.B) {
 	w := &nopWriter{h: http.Header{}}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := benchdata.ProcessCPU()
 	for b.Loop() {
 		rd.Reset(body)
 		req.Body = io.NopCloser(rd)
@@ -57,17 +57,8 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	}
 	// The machine is shared: CPU time per op says more than wall time.
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(benchdata.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(len(body)), "body-bytes")
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkServerParallel(b *testing.B) {
@@ -78,8 +69,8 @@ func BenchmarkServerParallel(b *testing.B) {
 	c := &http.Client{Transport: tr}
 	url := srv.EventURL(testApp)
 	b.ReportAllocs()
-	cpu0 := cpuTime()
-	defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
+	cpu0 := benchdata.ProcessCPU()
+	defer func() { b.ReportMetric(float64(benchdata.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req, _ := http.NewRequest("POST", url, strings.NewReader(typicalEvent))

@@ -6,11 +6,11 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"afimport/internal/benchdata"
 )
 
 func BenchmarkEmailSHA256(b *testing.B) {
@@ -100,7 +100,7 @@ func BenchmarkPhoneDistinct(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
-			cpu0 := processCPU()
+			cpu0 := benchdata.ProcessCPU()
 			for b.Loop() {
 				var err error
 				if fast {
@@ -114,18 +114,9 @@ func BenchmarkPhoneDistinct(b *testing.B) {
 				i = (i + 1) % len(raws)
 			}
 			// The machine is shared: CPU time says more than wall time.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(benchdata.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the user+sys time of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkPhoneRegionsBuild is the one-time cost of the fast path: every
