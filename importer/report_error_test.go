@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,10 @@ func TestRunStopsSendingOnReportWriteError(t *testing.T) {
 		if res.failed.Load() {
 			sentAfter.Add(1)
 		}
+		// A request takes time, as a real one does: with instant answers the
+		// few microseconds between the failed write and the stop that
+		// follows it were enough, under -race, for new requests to start.
+		time.Sleep(2 * time.Millisecond)
 		return accept(ctx, app, body)
 	})
 	o := baseOpts(ids(2000), send, &res.memResults)
