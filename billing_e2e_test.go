@@ -80,7 +80,10 @@ func genBilling(n int, now time.Time) []billingRow {
 		case 7:
 			site = "blog.example.com" // a site without an app
 		}
-		paid := now.Add(-time.Duration(rnd.IntN(600)+1) * time.Minute).UTC().Format(time.RFC3339)
+		// Within the last minute: in the acceptance window whatever the
+		// time of day (hours back, after 00:30 UTC, were yesterday's and
+		// late).
+		paid := now.Add(-time.Duration(rnd.IntN(50)+1) * time.Second).UTC().Format(time.RFC3339)
 		id := fmt.Sprintf("in_%05d", i)
 		r.rec = []string{id, cust, user, site, kind, status, fmt.Sprint(amount), cur, paid, fmt.Sprintf("buyer%d@example.com", i), isTest}
 		switch {
