@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,15 +77,15 @@ type Options struct {
 // Client is the HTTP client for AppsFlyer's S2S API. It is safe for
 // concurrent use.
 type Client struct {
-	base    string // scheme://host[/prefix], without a trailing slash
-	path    string
-	appID   string
-	header  http.Header // shared read-only by every request
-	token   string
-	timeout time.Duration
-	now     func() time.Time
-	tr      *http.Transport
-	urls    sync.Map // app id -> *url.URL
+	base      string // scheme://host[/prefix], without a trailing slash
+	path      string
+	appID     string
+	header    http.Header // shared read-only by every request
+	token     string
+	timeout   time.Duration
+	now       func() time.Time
+	tr        *http.Transport
+	templates sync.Map // app id -> *http.Request, see template
 }
 
 // ErrInsecureEndpoint is returned for plain-http endpoints that are not on
@@ -214,18 +215,38 @@ func (c *Client) URL(appID string) string {
 }
 
 func (c *Client) urlOf(appID string) (*url.URL, error) {
+	t, err := c.template(appID)
+	if err != nil {
+		return nil, err
+	}
+	return t.URL, nil
+}
+
+// template is the request every attempt to appID copies: method, URL,
+// headers and host, built once per app. Its header map is shared read-only
+// by every copy.
+func (c *Client) template(appID string) (*http.Request, error) {
 	if appID == "" {
 		appID = c.appID
 	}
-	if u, ok := c.urls.Load(appID); ok {
-		return u.(*url.URL), nil
+	if t, ok := c.templates.Load(appID); ok {
+		return t.(*http.Request), nil
 	}
 	u, err := url.Parse(c.base + c.path + url.PathEscape(appID))
 	if err != nil {
 		return nil, err
 	}
-	c.urls.Store(appID, u)
-	return u, nil
+	t := &http.Request{
+		Method:     http.MethodPost,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     c.header,
+		Host:       u.Host,
+	}
+	c.templates.Store(appID, t)
+	return t, nil
 }
 
 // CloseIdleConnections releases the connection pool.
@@ -246,36 +267,48 @@ type progress struct {
 	connected, wrote bool
 }
 
+// sendState is one attempt's own state: the trace hooks (which may run on
+// the transport's goroutines, hence the atomics) and the body's reader.
+type sendState struct {
+	body             []byte
+	reader           bytes.Reader
+	trace            httptrace.ClientTrace
+	connected, wrote atomic.Bool
+}
+
+func (s *sendState) gotConn(httptrace.GotConnInfo) { s.connected.Store(true) }
+func (s *sendState) wroteHeaders()                 { s.wrote.Store(true) }
+
+func (s *sendState) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(s.body)), nil
+}
+
+func (s *sendState) progress() progress {
+	return progress{connected: s.connected.Load(), wrote: s.wrote.Load()}
+}
+
 // Send POSTs body to appID's URL ("" for the client's default app) once.
 func (c *Client) Send(ctx context.Context, appID string, body []byte) Response {
-	u, err := c.urlOf(appID)
+	tmpl, err := c.template(appID)
 	if err != nil {
 		return Response{Err: fmt.Errorf("app id %q does not make a valid URL", appID)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var pr progress
-	var mu sync.Mutex // the trace hooks may run on the transport's goroutines
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn:      func(httptrace.GotConnInfo) { mu.Lock(); pr.connected = true; mu.Unlock() },
-		WroteHeaders: func() { mu.Lock(); pr.wrote = true; mu.Unlock() },
-	})
+	// One allocation carries the attempt's trace and its body reader.
+	st := &sendState{body: body}
+	st.trace.GotConn = st.gotConn
+	st.trace.WroteHeaders = st.wroteHeaders
+	// The template's copy with this attempt's context (one allocation).
 	// A NopCloser around a *bytes.Reader, as http.NewRequest makes it:
 	// net/http then knows the body is in memory and writes headers and
 	// body together; GetBody lets it replay a request that provably was
 	// not sent (a connection found dead before writing) without a copy.
-	req := (&http.Request{
-		Method:        http.MethodPost,
-		URL:           u,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        c.header,
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Host:          u.Host,
-		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
-	}).WithContext(ctx)
+	req := tmpl.WithContext(httptrace.WithClientTrace(ctx, &st.trace))
+	st.reader.Reset(body)
+	req.Body = io.NopCloser(&st.reader)
+	req.ContentLength = int64(len(body))
+	req.GetBody = st.getBody
 	if len(body) == 0 {
 		req.Body, req.GetBody = http.NoBody, nil
 	}
@@ -283,9 +316,7 @@ func (c *Client) Send(ctx context.Context, appID string, body []byte) Response {
 	// (re-sending the POST elsewhere, or as a GET without its body).
 	hr, err := c.tr.RoundTrip(req)
 	if err != nil {
-		mu.Lock()
-		p := pr
-		mu.Unlock()
+		p := st.progress()
 		return Response{Err: c.redact(describe(err, p)), Reached: p.wrote}
 	}
 	defer hr.Body.Close()
