@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"afimport/mappings"
@@ -191,21 +190,6 @@ func (p *Prepared) Close() {
 	}
 }
 
-// stopKind is why sending stopped before the inputs ran out.
-type stopKind uint8
-
-const (
-	stopNone        stopKind = iota
-	stopAborted              // the API refused the token or app (401/403)
-	stopUnreachable          // the endpoint gave no answer for OutageAfter
-	stopFatal                // the run itself failed (the report could not be written)
-)
-
-type stopInfo struct {
-	kind  stopKind
-	cause string
-}
-
 type run struct {
 	opts    Options
 	loc     *time.Location
@@ -220,24 +204,15 @@ type run struct {
 	first    readers.Reader // opened eagerly so a config mistake sends nothing
 	firstErr error
 
-	// Sending stops once (halt); stopCtx is cancelled then, and on ctx.
-	stopOnce sync.Once
-	stopped  atomic.Pointer[stopInfo] // set once, before stop()
-	stop     context.CancelFunc
-	stopCtx  context.Context
-	fatal    error
-	fatalMu  sync.Mutex
+	stopper            // sending stops once: halt, setFatal, stopCtx
+	filesMu sync.Mutex // guards summary.StoppedReading and FailedFiles
 
 	// passes orders sending by deadline (nil: one pass in input order).
 	passes *plan
 	pass   int
 
-	// collector state, kept across passes
-	reasons   map[string]int64
-	run400    int
-	last400   string
-	warned400 bool
-	bytesBase int64 // progress bytes of earlier passes
+	col       collector // the collector's state, kept across passes
+	bytesBase int64     // progress bytes of earlier passes
 
 	inflight *tally        // jobs handed to the sender and not final yet (this pass)
 	tickets  chan struct{} // bounds those jobs: in flight plus waiting to retry
@@ -302,7 +277,7 @@ func newRun(o Options) (*run, error) {
 		pacer: newPacer(o.Rate, o.Burst, o.Clock), breaker: newBreaker(o.Clock, o.OutageAfter)}
 	r.summary = Summary{DryRun: o.DryRun, AppTimezone: loc.String(), Counts: map[Status]int64{}, MaxInvalid: o.MaxInvalid,
 		ByApp: map[string]map[Status]int64{}}
-	r.reasons = map[string]int64{}
+	r.col.reasons = map[string]int64{}
 	r.dryPlan = newPlan()
 	r.seed = rand.Uint64()
 	// Jobs not final are bounded so that memory stays flat when the API
@@ -352,8 +327,8 @@ type outcome struct {
 func (r *run) run(ctx context.Context) (*Summary, error) {
 	r.summary.Started = time.Now()
 	r.summary.Now = r.clock.Now()
-	r.stopCtx, r.stop = context.WithCancel(ctx)
-	defer r.stop()
+	r.stopper.start(ctx, r.log)
+	defer r.stopper.cancel()
 	// In-flight requests outlive ctx by at most Grace, so that a signal
 	// does not turn an answered request into an unknown one.
 	sendCtx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -415,11 +390,11 @@ func (r *run) run(ctx context.Context) (*Summary, error) {
 	if r.fc != nil {
 		r.fc.final(&r.summary)
 	}
-	r.summary.Reasons = topReasons(r.reasons, 10)
+	r.summary.Reasons = topReasons(r.col.reasons, 10)
 	r.summary.Finished = time.Now()
 	r.summary.Retries = r.stats.retries.Load()
 	r.summary.Seen429 = r.stats.seen429.Load()
-	if st := r.stopped.Load(); st != nil {
+	if st := r.stopped(); st != nil {
 		switch st.kind {
 		case stopAborted:
 			r.summary.Aborted = st.cause
@@ -478,32 +453,6 @@ func (r *run) pipeline(ctx, sendCtx context.Context) {
 
 	r.collect(outCh)
 	producers.Wait()
-}
-
-// halt stops all sending; cause is reported on the rows not sent.
-func (r *run) halt(kind stopKind, cause string) {
-	r.stopOnce.Do(func() {
-		r.stopped.Store(&stopInfo{kind, cause})
-		if kind == stopUnreachable {
-			r.log.Error("stopping: " + cause)
-		}
-		r.stop()
-	})
-}
-
-func (r *run) setFatal(err error) {
-	r.fatalMu.Lock()
-	if r.fatal == nil {
-		r.fatal = err
-	}
-	r.fatalMu.Unlock()
-	r.halt(stopFatal, err.Error())
-}
-
-func (r *run) fatalErr() error {
-	r.fatalMu.Lock()
-	defer r.fatalMu.Unlock()
-	return r.fatal
 }
 
 // produce reads every input in order and sends rows in batches. On ctx
@@ -625,16 +574,16 @@ func (r *run) stoppedReading(ctx context.Context, path string, row int64) {
 	if ctx.Err() == nil {
 		return
 	}
-	r.fatalMu.Lock()
-	defer r.fatalMu.Unlock()
+	r.filesMu.Lock()
+	defer r.filesMu.Unlock()
 	if r.summary.StoppedReading == nil {
 		r.summary.StoppedReading = &readers.Pos{File: path, Row: row}
 	}
 }
 
 func (r *run) fileFailed(path string, err error) {
-	r.fatalMu.Lock()
-	defer r.fatalMu.Unlock()
+	r.filesMu.Lock()
+	defer r.filesMu.Unlock()
 	for _, f := range r.summary.FailedFiles {
 		if f.File == path {
 			return // seen in an earlier pass
@@ -718,87 +667,6 @@ func (r *run) mapRow(row *readers.Row, body bool) (outcome, sendJob, bool) {
 	}
 	res.Status = ""
 	return outcome{}, sendJob{res: res, appID: res.AppID, body: d.Payload.Body, deadline: d.Deadline}, true
-}
-
-// collect is the single writer of results and of the summary.
-func (r *run) collect(in <-chan []outcome) {
-	const maxReasons = 10000
-	reasons := r.reasons
-	for outs := range in {
-		for i := range outs {
-			o := &outs[i]
-			r.summary.Rows++
-			r.summary.Counts[o.Status]++
-			if o.AppID != "" {
-				byApp := r.summary.ByApp[o.AppID]
-				if byApp == nil {
-					byApp = map[Status]int64{}
-					r.summary.ByApp[o.AppID] = byApp
-				}
-				byApp[o.Status]++
-			}
-			r.stats.count(o.Status)
-			if o.Reason != "" && o.Status != StatusSkipped {
-				if _, ok := reasons[o.Reason]; ok || len(reasons) < maxReasons {
-					reasons[o.Reason]++
-				}
-			}
-			if o.Status == StatusRejected && o.HTTPStatus == 400 {
-				if o.Reason == r.last400 {
-					r.run400++
-				} else {
-					r.last400, r.run400 = o.Reason, 1
-				}
-				if r.run400 >= 100 && !r.warned400 {
-					r.warned400 = true
-					w := fmt.Sprintf("100 rows in a row were rejected with the same 400 (%q): likely a mapping bug", o.Reason)
-					r.summary.Warnings = append(r.summary.Warnings, w)
-					r.log.Warn(w)
-				}
-			} else if o.Status != StatusRejected {
-				r.run400 = 0
-			}
-			if o.queued && r.fc != nil {
-				r.fc.settle(o)
-			}
-			if stillSendable(o) {
-				if r.summary.EarliestDeadline.IsZero() || o.deadline.Before(r.summary.EarliestDeadline) {
-					r.summary.EarliestDeadline = o.deadline
-				}
-				if r.opts.DryRun {
-					r.dryPlan.add(o.deadline, 1)
-				}
-			} else if r.opts.DryRun && o.Status == StatusValid {
-				r.dryPlan.untimed++
-				r.dryPlan.sendable++
-			}
-			if err := r.opts.Results.Write(&o.Result); err != nil {
-				r.setFatal(fmt.Errorf("write report: %w", err))
-			}
-		}
-		// Hand the lines to the OS whenever nothing more is queued: a
-		// killed process then loses only the answers still in flight, so
-		// a resume re-sends no row the API had accepted before that. Under
-		// load the queue is rarely empty and writes stay batched.
-		if len(in) == 0 {
-			if err := r.opts.Results.Flush(); err != nil {
-				r.setFatal(fmt.Errorf("write report: %w", err))
-			}
-		}
-	}
-}
-
-// stillSendable: a row that is (dry run) or could still be (not sent,
-// failed) delivered, whose deadline therefore matters.
-func stillSendable(o *outcome) bool {
-	if o.deadline.IsZero() {
-		return false
-	}
-	switch o.Status {
-	case StatusValid, StatusFailed, StatusNotSent:
-		return true
-	}
-	return false
 }
 
 func topReasons(m map[string]int64, n int) []ReasonCount {

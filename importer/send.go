@@ -215,7 +215,7 @@ func (r *run) finish(outCh chan<- []outcome, o outcome) {
 // delivered.
 func (r *run) notSent(job sendJob) outcome {
 	cause := "interrupted"
-	if st := r.stopped.Load(); st != nil {
+	if st := r.stopped(); st != nil {
 		cause = st.cause
 	}
 	res := job.res
