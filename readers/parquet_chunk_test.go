@@ -93,27 +93,21 @@ func TestParquetDictionaryFallback(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			rd, err := newParquetReader(path, Options{}, mem)
 			require.NoError(t, err)
-			got := 0
-			for {
-				row, err := rd.Next()
-				if err == io.EOF {
-					break
-				}
-				require.NoError(t, err)
+			rows, err := textReadAll(t, rd)
+			require.ErrorIs(t, err, io.EOF)
+			require.Len(t, rows, n)
+			for k, row := range rows {
 				require.NoError(t, row.Err)
-				i := got
-				got++
-				require.Equal(t, int64(got), row.Pos.Row)
-				require.Equal(t, String(fmt.Sprintf("id-%06d", i)), row.Values[0], "row %d", got)
-				if i%7 == 3 {
-					require.Equal(t, Null(), row.Values[1], "row %d", got)
+				require.Equal(t, int64(k+1), row.Pos.Row)
+				require.Equal(t, String(fmt.Sprintf("id-%06d", k)), row.Values[0], "row %d", k+1)
+				if k%7 == 3 {
+					require.Equal(t, Null(), row.Values[1], "row %d", k+1)
 				} else {
-					require.Equal(t, String(fmt.Sprintf("note %d", i*31)), row.Values[1], "row %d", got)
+					require.Equal(t, String(fmt.Sprintf("note %d", k*31)), row.Values[1], "row %d", k+1)
 				}
-				require.Equal(t, Number(fmt.Sprint(int64(i)*1_000_003)), row.Values[2], "row %d", got)
-				require.Equal(t, String(fallbackPlans[i%3]), row.Values[3], "row %d", got)
+				require.Equal(t, Number(fmt.Sprint(int64(k)*1_000_003)), row.Values[2], "row %d", k+1)
+				require.Equal(t, String(fallbackPlans[k%3]), row.Values[3], "row %d", k+1)
 			}
-			assert.Equal(t, n, got)
 			// id, note and amount fall back in each of the two row groups.
 			assert.Equal(t, 6, rd.(*parquetReader).reopens)
 			require.NoError(t, rd.Close())
@@ -131,17 +125,12 @@ func TestParquetDictionaryFallbackFuzzSeed(t *testing.T) {
 		require.LessOrEqual(t, buf.Len(), parquetFuzzMaxInput)
 		r, err := newParquetReaderFrom("seed.parquet", bytes.NewReader(buf.Bytes()), int64(buf.Len()), Options{}, memory.DefaultAllocator, parquetFuzzLimits)
 		require.NoError(t, err)
-		rows := 0
-		for {
-			row, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err)
+		rows, err := textReadAll(t, r)
+		require.ErrorIs(t, err, io.EOF)
+		for _, row := range rows {
 			require.NoError(t, row.Err)
-			rows++
 		}
-		assert.Equal(t, 400, rows)
+		assert.Len(t, rows, 400)
 		assert.Positive(t, r.(*parquetReader).reopens, "offset index %v", index)
 		require.NoError(t, r.Close())
 	}
