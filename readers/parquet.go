@@ -46,10 +46,10 @@ import (
 // The reader uses arrow-go's low-level column chunk readers (parquet/file):
 // each projected leaf column is read page by page in batches of
 // parquetBatchRows levels into buffers reused for the whole file. Memory is
-// bounded by one page per projected column plus its dictionary, whatever the
-// row-group size; PLAIN pages larger than 1 MiB are even decoded as a stream
-// (ReaderProperties.PageStreamingEnabled). A page larger than
-// parquetMaxPageSize is refused before it is allocated.
+// bounded by one page per projected column plus its dictionary while its
+// pages use it, whatever the row-group size; PLAIN pages of chunks with a
+// page over parquetStreamPage are decoded as a stream (see parquet_chunk.go).
+// A page larger than parquetMaxPageSize is refused before it is allocated.
 
 // parquetBatchRows is how many levels (values and nulls) one read of a column
 // takes from its current page.
