@@ -1,6 +1,8 @@
 package readers
 
 import (
+	"bytes"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -116,11 +118,11 @@ func (l *pqLeaf) checkPage() error {
 // reopenWithoutDict replaces the leaf's column reader, which holds the
 // chunk's dictionary and has just read the PLAIN page dp (none of its values
 // taken yet), by a new one on a new page reader positioned on the same page,
-// which never reads the dictionary page. It is done at most once per chunk:
-// a file that goes back to the dictionary later reads it again through the
-// new reader, which is correct, only slower. When the new page reader cannot
-// be put on the same page (an offset index that disagrees with the page
-// headers, say), the old reader is kept.
+// which never reads the dictionary page (that one page is decoded twice).
+// It is done at most once per chunk: a file that goes back to the dictionary
+// later reads it again through the new reader, which is correct, only
+// slower. When the new page reader cannot be put on the same page (an offset
+// index that disagrees with the page headers, say), the old reader is kept.
 func (l *pqLeaf) reopenWithoutDict(dp file.DataPage) error {
 	r := l.r
 	first := dp.FirstRowIndex()
@@ -136,8 +138,12 @@ func (l *pqLeaf) reopenWithoutDict(dp file.DataPage) error {
 	for ok {
 		cur, isData := pages.Page().(file.DataPage)
 		if !isData || cur.FirstRowIndex() >= first {
+			// The same page: the same place, header and bytes (the whole
+			// page, or its levels when it streams), so that an offset
+			// index that points elsewhere can never change a value.
 			ok = isData && cur.FirstRowIndex() == first && cur.NumValues() == dp.NumValues() &&
-				cur.Encoding() == dp.Encoding()
+				cur.Encoding() == dp.Encoding() && cur.UncompressedSize() == dp.UncompressedSize() &&
+				bytes.Equal(cur.Data(), dp.Data())
 			break
 		}
 		ok = pages.PageReader.Next()
