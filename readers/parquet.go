@@ -508,7 +508,12 @@ func (l *pqLeaf) fill() (bool, error) {
 		reps = l.reps
 	}
 	b := int64(l.batch)
-	for {
+	for stalls := 0; ; stalls++ {
+		if stalls > 1 {
+			// A page that has levels left yields none (corrupt levels):
+			// an error, not a loop without end.
+			return false, errors.New("a page yields no values")
+		}
 		if !l.cr.HasNext() {
 			return false, l.cr.Err()
 		}
