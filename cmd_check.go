@@ -172,7 +172,8 @@ func checkAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, w := range parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory")) {
+		warnings, _ := parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory"))
+		for _, w := range warnings {
 			fmt.Fprintf(out, "warning: %s\n", w)
 		}
 		for _, in := range inputs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 
@@ -10,17 +11,26 @@ import (
 	"afimport/readers"
 )
 
-// defaultMaxMemoryMB is --max-memory's default: half the 512 MiB limit of
-// our Kubernetes examples, leaving room for the rest of the pod.
-const defaultMaxMemoryMB = 256
+// defaultMaxMemoryMB is --max-memory's default: what a dry run of an
+// ordinary export needs (a CSV, or a Parquet file of ~1 MB pages, peaks under
+// it), an eighth of the 512 MiB limit of our Kubernetes examples. A file
+// whose layout needs more gets a warning, and the soft memory limit is
+// raised to its need so that the collector does not thrash.
+const defaultMaxMemoryMB = 64
 
-// readBaseMB is afimport's own peak without the Parquet pages (the peak of
-// a CSV dry run of the same rows, ~48 MB), and readPageFactor what the Go
-// heap holds per byte of pages held at once (the pages plus the garbage
-// between two collections): together, the estimated peak of a Parquet run.
+// notHeapMB is what afimport's peak holds besides the Go runtime's memory:
+// the mapped binary (text and read-only data touched, ~23 MB).
+const notHeapMB = 24
+
+// The estimated peak of reading a Parquet file: readBaseMB (the mapped
+// binary plus afimport's own live heap, ~8 MB, with the collector's
+// headroom) plus readPageFactor per byte of pages held at once (the pages
+// plus the headroom a soft memory limit at that peak leaves the collector).
+// Calibrated on the bench's renewals exports (issue 16): ~1 MB pages need
+// ~55 MB, DuckDB's defaults ~80 MB.
 const (
-	readBaseMB     = 48
-	readPageFactor = 1.5
+	readBaseMB     = 34
+	readPageFactor = 1.2
 )
 
 func maxMemoryFlag() cli.Flag {
@@ -31,11 +41,11 @@ func maxMemoryFlag() cli.Flag {
 
 // parquetMemoryWarnings estimates the read memory of each Parquet input
 // (the columns the mapping reads) and returns a warning for each one whose
-// estimated peak exceeds maxMB, naming the writer setting that fixes it.
+// estimated peak exceeds maxMB, naming the writer setting that fixes it,
+// and the largest estimated peak in MB (0 without Parquet inputs).
 // Files that are not Parquet, or whose footer cannot be read, are skipped:
 // the run reports those itself.
-func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxMB int) []string {
-	var out []string
+func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxMB int) (warnings []string, needMB int) {
 	for _, in := range inputs {
 		if in == "-" || readers.FormatOf(in, ropts) != readers.FormatParquet {
 			continue
@@ -45,24 +55,24 @@ func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxM
 			continue
 		}
 		peak := readBaseMB + readPageFactor*float64(est.Bytes)/1e6
+		needMB = max(needMB, int(math.Ceil(peak)))
 		if peak <= float64(maxMB) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s needs about %.0f MB to read, over --max-memory %d MB: row group %d of %d (%d rows) holds %.0f MB of pages at once (largest: %s, %.1f MB); %s",
+		warnings = append(warnings, fmt.Sprintf("%s needs about %.0f MB to read, over --max-memory %d MB: row group %d of %d (%d rows) holds %.0f MB of pages at once (largest: %s, %.1f MB); %s",
 			in, peak, maxMB, est.RowGroup+1, est.RowGroups, est.Rows, float64(est.Bytes)/1e6, est.Column, float64(est.Page)/1e6, est.Advice()))
 	}
-	return out
+	return warnings, needMB
 }
 
-// setMemoryLimit makes --max-memory the Go runtime's soft memory limit,
-// less what is not Go heap (the mapped binary), unless GOMEMLIMIT is set:
+// setMemoryLimit makes a budget of maxMB the Go runtime's soft memory limit,
+// less what is not Go memory (the mapped binary), unless GOMEMLIMIT is set:
 // the collector then works harder near the budget instead of letting the
-// heap grow past it and the pod be OOM-killed.
+// heap grow to twice its live size and the pod be OOM-killed.
 func setMemoryLimit(maxMB int) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
 		return
 	}
-	const notHeapMB = 24
 	setGoMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
 }
 
@@ -72,10 +82,15 @@ var setGoMemoryLimit = debug.SetMemoryLimit
 
 // warnReadMemory is import's part before the first row: a warning for each
 // Parquet input that needs more than --max-memory to read, and the Go
-// memory limit.
+// memory limit: the budget, or the largest input's need when that is more
+// (a file that needs more is read at its need, with the warning, rather
+// than at a collector running without end).
 func warnReadMemory(logger interface{ Warn(string, ...any) }, inputs, columns []string, ropts readers.Options, maxMB int) {
-	for _, w := range parquetMemoryWarnings(inputs, columns, ropts, maxMB) {
+	warnings, needMB := parquetMemoryWarnings(inputs, columns, ropts, maxMB)
+	for _, w := range warnings {
 		logger.Warn(w)
 	}
-	setMemoryLimit(maxMB)
+	if maxMB > 0 {
+		setMemoryLimit(max(maxMB, needMB))
+	}
 }

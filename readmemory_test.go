@@ -1,11 +1,22 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParquetReadMemoryWarning: check and import warn about a Parquet file
@@ -22,9 +33,9 @@ fields:
   customer_dedup_id:        { column: renewal_id }
 `)
 	pq := "readers/testdata/parquet/renewals.parquet"
-	const warn = "needs about 48 MB to read, over --max-memory 40 MB"
+	const warn = "needs about 34 MB to read, over --max-memory 30 MB"
 
-	code, stdout, stderr := runCLI(t, "check", "--mapping", m, "--max-memory", "40", pq)
+	code, stdout, stderr := runCLI(t, "check", "--mapping", m, "--max-memory", "30", pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "warning: "+pq+" "+warn)
 	assert.Contains(t, stdout, "row group 2 of 3 (8 rows)")
@@ -35,16 +46,61 @@ fields:
 	assert.NotContains(t, stdout, "needs about")
 
 	report := filepath.Join(dir, "report.csv")
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--max-memory", "40", "--mapping", m, "--report", report, pq)
+	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--max-memory", "30", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, warn)
-	assert.EqualValues(t, 16e6, lastGoMemoryLimit.Load(), "--max-memory less 24 MB, at least 16 MB")
+	assert.EqualValues(t, 16e6, lastGoMemoryLimit.Load(), "the file's need less 24 MB, at least 16 MB")
+
+	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "100", "--mapping", m, "--report", report, pq)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stderr, "needs about")
+	assert.EqualValues(t, 76e6, lastGoMemoryLimit.Load(), "--max-memory less 24 MB")
+
+	// A file that needs more than the budget is read at its need, with the
+	// warning, rather than with the collector running without end.
+	big := filepath.Join(dir, "big.parquet")
+	writeOnePageParquet(t, big, 100_000)
+	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "30", "--mapping", m, "--report", report, big)
+	assert.Equal(t, exitRowsFailed, code, stderr) // the long user_id values are invalid; it is the memory that counts
+	need := regexp.MustCompile(`needs about (\d+) MB to read, over --max-memory 30 MB`).FindStringSubmatch(stderr)
+	require.NotNil(t, need, stderr)
+	mb, err := strconv.Atoi(need[1])
+	require.NoError(t, err)
+	assert.Greater(t, mb, 45)
+	assert.InDelta(t, float64(mb-24)*1e6, float64(lastGoMemoryLimit.Load()), 1e6, "the file's need less 24 MB")
 
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	lastGoMemoryLimit.Store(0)
 	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Zero(t, lastGoMemoryLimit.Load(), "GOMEMLIMIT wins")
+}
+
+// writeOnePageParquet writes n rows of user_id and renewal_id (~110 bytes
+// each, distinct, without a dictionary) in one row group of one page per
+// column.
+func writeOnePageParquet(t *testing.T, path string, n int) {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "renewal_id", Type: arrow.BinaryTypes.String},
+		{Name: "user_id", Type: arrow.BinaryTypes.String},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range n {
+		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("rn-%08d-%0100x", i, i*2654435761))
+		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("cus_%08x-%0100d", i*2654435761, i))
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(false), parquet.WithDataPageSize(1<<30), parquet.WithMaxRowGroupLength(int64(n)))
+	w, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.DefaultWriterProps())
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
 }
 
 // lastGoMemoryLimit is the last limit import set (see TestMain).

@@ -6,8 +6,8 @@
 // can name it in errors and in the report.
 //
 // Readers stream: memory is bounded by one row (CSV, NDJSON) or, for
-// Parquet, one page of each projected column plus its dictionary, whatever
-// the file or row-group size. EstimateParquetMemory tells from a file's
+// Parquet, one page of each projected column plus its dictionary while the
+// column's pages use it, whatever the file or row-group size. EstimateParquetMemory tells from a file's
 // footer and page headers how much that is.
 //
 // This package knows nothing of mappings, the S2S API or reports.

@@ -46,10 +46,10 @@ import (
 // The reader uses arrow-go's low-level column chunk readers (parquet/file):
 // each projected leaf column is read page by page in batches of
 // parquetBatchRows levels into buffers reused for the whole file. Memory is
-// bounded by one page per projected column plus its dictionary, whatever the
-// row-group size; PLAIN pages larger than 1 MiB are even decoded as a stream
-// (ReaderProperties.PageStreamingEnabled). A page larger than
-// parquetMaxPageSize is refused before it is allocated.
+// bounded by one page per projected column plus its dictionary while its
+// pages use it, whatever the row-group size; PLAIN pages of chunks with a
+// page over parquetStreamPage are decoded as a stream (see parquet_chunk.go).
+// A page larger than parquetMaxPageSize is refused before it is allocated.
 
 // parquetBatchRows is how many levels (values and nulls) one read of a column
 // takes from its current page.
@@ -86,14 +86,18 @@ type parquetReader struct {
 	src    parquet.ReaderAtSeeker // closed by Close when it is an io.Closer
 	lim    parquetLimits
 	pf     *file.Reader
+	props  *parquet.ReaderProperties // pf's; openChunk sets its streaming switch per chunk
+	mem    memory.Allocator
 	header []string
 	cols   []parquetColumn // the projection, in output order
 	fields []*pqField      // distinct top-level fields read
 	leaves []*pqLeaf       // every leaf column read
 
-	rg       int   // next row group to open
-	rgLeft   int64 // rows left in the open row group
-	rowsDone int64 // rows returned so far
+	rg       int                  // next row group to open
+	rgReader *file.RowGroupReader // the open row group (rg-1)
+	rgLeft   int64                // rows left in the open row group
+	rowsDone int64                // rows returned so far
+	reopens  int                  // column chunks reopened without their dictionary
 
 	totalRows int64
 	size      int64
@@ -184,7 +188,9 @@ func parquetReaderProps(mem memory.Allocator, lim parquetLimits, size int64) *pa
 
 func (r *parquetReader) open(opts Options, mem memory.Allocator) error {
 	var err error
-	r.pf, err = file.NewParquetReader(r.src, file.WithReadProps(parquetReaderProps(mem, r.lim, r.size)))
+	r.mem = mem
+	r.props = parquetReaderProps(mem, r.lim, r.size)
+	r.pf, err = file.NewParquetReader(r.src, file.WithReadProps(r.props))
 	if err != nil {
 		return err
 	}
@@ -295,7 +301,9 @@ func (r *parquetReader) newField(n schema.Node, first int, descr *schema.Schema)
 func (r *parquetReader) newLeaf(col int, descr *schema.Schema) *pqLeaf {
 	c := descr.Column(col)
 	l := &pqLeaf{
+		r:       r,
 		col:     col,
+		descr:   c,
 		name:    c.Path(),
 		maxDef:  c.MaxDefinitionLevel(),
 		maxRep:  c.MaxRepetitionLevel(),
@@ -411,14 +419,16 @@ func (r *parquetReader) nextRowGroup() error {
 		return io.EOF
 	}
 	rg := r.pf.RowGroup(r.rg)
+	r.rgReader = rg
 	r.rg++
 	n := rg.NumRows()
 	for _, l := range r.leaves {
-		cr, err := rg.Column(l.col)
+		pages, err := r.openChunk(rg, l.col)
 		if err != nil {
 			return fmt.Errorf("read %s: column %q, row group %d: %w", r.path, l.name, r.rg-1, err)
 		}
-		l.cr = cr
+		l.pages = pages
+		l.cr = newColumnReader(l, pages, r.mem)
 	}
 	r.rgLeft = n
 	return nil
@@ -446,11 +456,15 @@ func (r *parquetReader) Close() error {
 // pqLeaf reads one leaf column chunk by chunk, a batch of levels at a time
 // from the current page, into typed buffers reused for the whole file.
 type pqLeaf struct {
+	r              *parquetReader
 	col            int
+	descr          *schema.Column
 	name           string
 	maxDef, maxRep int16
 	conv           leafConv
 	cr             file.ColumnChunkReader // nil between row groups
+	pages          *chunkPages            // cr's page reader
+	reopened       bool                   // cr was reopened without the dictionary in this chunk
 	batch          int
 
 	// The batch: one of the value buffers (by physical type), the levels,
@@ -475,6 +489,7 @@ func (l *pqLeaf) closeChunk() {
 		l.cr.Close()
 		l.cr = nil
 	}
+	l.pages, l.reopened = nil, false
 	l.n, l.pos, l.v = 0, 0, 0
 }
 
@@ -493,7 +508,21 @@ func (l *pqLeaf) fill() (bool, error) {
 		reps = l.reps
 	}
 	b := int64(l.batch)
-	for {
+	for stalls := 0; ; stalls++ {
+		if stalls > 1 {
+			// A page that has levels left yields none (corrupt levels):
+			// an error, not a loop without end.
+			return false, errors.New("a page yields no values")
+		}
+		if !l.cr.HasNext() {
+			return false, l.cr.Err()
+		}
+		// Look at a new page before its first values are read.
+		if l.pages.fresh {
+			if err := l.checkPage(); err != nil {
+				return false, err
+			}
+		}
 		var total int64
 		var err error
 		switch cr := l.cr.(type) {
@@ -522,12 +551,6 @@ func (l *pqLeaf) fill() (bool, error) {
 		if total > 0 {
 			l.n = int(total)
 			return true, nil
-		}
-		if !l.cr.HasNext() {
-			if err := l.cr.Err(); err != nil {
-				return false, err
-			}
-			return false, nil
 		}
 	}
 }

@@ -19,8 +19,11 @@ import (
 
 // ParquetMemory is what reading a Parquet file holds at once, estimated from
 // its layout: the reader keeps one page per projected column (compressed and
-// uncompressed) plus the column's dictionary, so its peak is the row group
-// whose projected columns have the largest such pages.
+// uncompressed) plus the column's dictionary while its pages use it, so its
+// peak is the row group whose projected columns have the largest such pages.
+// The estimate counts each dictionary with the column's largest page, which
+// is what the start of a chunk holds when its first pages are dictionary-
+// encoded and the dictionary is decoded (an upper bound once it is dropped).
 type ParquetMemory struct {
 	File      string
 	Bytes     int64  // estimated page memory at the peak

@@ -577,6 +577,13 @@ func FuzzParquetReader(f *testing.F) {
 	require.NoError(f, err)
 	f.Add(seed[len(seed)/2:])
 	f.Add([]byte("PAR1PAR1"))
+	// Dictionary-encoded pages, then PLAIN ones: the chunk reopened without
+	// its dictionary (parquet_chunk.go), with and without an offset index.
+	for _, index := range []bool{false, true} {
+		var buf bytes.Buffer
+		dictFallbackParquet(f, &buf, 400, 300, parquet.DataPageV1, index)
+		f.Add(buf.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > parquetFuzzMaxInput {
 			t.Skip("input too large for the fuzz limits")

@@ -52,10 +52,12 @@ func (k Kind) String() string {
 
 // Value is one field of a row.
 type Value struct {
-	Kind  Kind
+	// The fields are in this order so that a Value is 48 bytes, not 64: a
+	// reader allocates one per column per row.
 	S     string
-	B     bool
 	T     time.Time
+	Kind  Kind
+	B     bool
 	Naive bool
 }
 
