@@ -9,8 +9,8 @@
 // back, up to half the CPU. So the limit is the budget, or the working set
 // plus some headroom when that is more, re-read as the run goes. The
 // headroom starts at an eighth of the working set and widens (up to a half)
-// while the collector takes more than a tenth of the CPU the program uses,
-// trading memory back for CPU; it narrows again when the collector is idle.
+// while the collector takes more than a quarter of the CPU the program uses,
+// trading memory back for CPU; it narrows again below a tenth.
 package memlimit
 
 import (
@@ -44,8 +44,8 @@ const (
 	minHeadroom = 4 << 20 // bytes: the least headroom over the working set
 	minShare    = 1.0 / 8 // of the working set: the headroom at first
 	maxShare    = 1.0 / 2
-	gcBusy      = 0.10 // share of the CPU used above which the headroom widens
-	gcIdle      = 0.03 // and below which it narrows
+	gcBusy      = 0.25 // share of the CPU used above which the headroom widens
+	gcIdle      = 0.10 // and below which it narrows
 )
 
 // Limit is the soft limit for a budget of floor bytes of Go memory, the

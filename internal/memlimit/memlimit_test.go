@@ -45,7 +45,7 @@ func TestLimit(t *testing.T) {
 }
 
 // TestHeadroomFollowsTheCollector drives a governor with a fake runtime: a
-// collector busy over a tenth of the CPU widens the headroom step by step
+// collector busy over a quarter of the CPU widens the headroom step by step
 // up to a half, an idle one narrows it back to an eighth, and an idle
 // program leaves it as it is.
 func TestHeadroomFollowsTheCollector(t *testing.T) {
@@ -56,18 +56,18 @@ func TestHeadroomFollowsTheCollector(t *testing.T) {
 	require.Equal(t, []int64{90 * mb}, set)
 	busy := func(gc, user float64) { u.GCCPU += gc; u.UserCPU += user; s.step() }
 
-	busy(0.2, 0.8) // 20% in the collector
+	busy(0.3, 0.7) // 30% in the collector
 	assert.Equal(t, int64(100*mb), s.limit, "a quarter")
-	busy(0.2, 0.8)
-	busy(0.2, 0.8)
+	busy(0.3, 0.7)
+	busy(0.3, 0.7)
 	assert.Equal(t, int64(120*mb), s.limit, "at most a half")
 	busy(0.001, 0.002) // idle: no change
 	assert.Equal(t, int64(120*mb), s.limit)
-	busy(0.05, 0.95) // 5%: between the thresholds, no change
+	busy(0.15, 0.85) // 15%: between the thresholds, no change
 	assert.Equal(t, int64(120*mb), s.limit)
-	busy(0.01, 0.99)
-	busy(0.01, 0.99)
-	busy(0.01, 0.99)
+	busy(0.05, 0.95)
+	busy(0.05, 0.95)
+	busy(0.05, 0.95)
 	assert.Equal(t, int64(90*mb), s.limit, "back to an eighth")
 	assert.Equal(t, []int64{90 * mb, 100 * mb, 120 * mb, 100 * mb, 90 * mb}, set, "set only on a change")
 
