@@ -301,14 +301,8 @@ func (o runOutput) finish(sum *importer.Summary, runErr error, reportPath string
 		}
 	}
 	if p := c.String("metrics-file"); p != "" {
-		labels := map[string]string{}
-		if !o.perRowApp {
-			labels["app_id"] = o.appID
-		}
-		if o.shard.Count > 1 {
-			labels["shard"] = fmt.Sprintf("%d/%d", o.shard.Index, o.shard.Count)
-		}
-		if err := writeMetrics(p, sum, labels, code); err != nil {
+		l := reports.MetricLabels{AppID: o.appID, PerRowApp: o.perRowApp, Shard: o.shard}
+		if err := reports.WriteMetrics(p, sum, l, code); err != nil {
 			logger.Error("metrics file", "file", p, "err", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"afimport/importer"
 	"afimport/importer/s2stest"
+	"afimport/reports"
 )
 
 // nightRows is n good rows of which every invalidEvery-th (when > 0) has a
@@ -82,7 +83,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.Contains(t, stderr, "invalid rows: 30 of 1000 (3.0%), within --max-invalid 5%")
 	assert.NotContains(t, stderr, "--resume", "no advice when all is well")
 	assert.Equal(t, "0", metricValue(t, text, "afimport_last_exit_code"))
-	success := metricValue(t, text, lastSuccessMetric)
+	success := metricValue(t, text, reports.LastSuccessMetric)
 	assert.NotEqual(t, "0", success, "a night within the budget is a success")
 	assert.Equal(t, "0", metricValue(t, text, "afimport_over_budget"))
 	assert.EqualValues(t, 970, srv.Stats().Accepted)
@@ -96,7 +97,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.NotContains(t, stderr, "--resume", "a resume cannot bring the export")
 	assert.Equal(t, "1", metricValue(t, text, "afimport_inputs_missing"))
 	assert.Equal(t, "1", metricValue(t, text, "afimport_last_exit_code"))
-	assert.Equal(t, success, metricValue(t, text, lastSuccessMetric), "the last success is kept, so the 26h alert can fire")
+	assert.Equal(t, success, metricValue(t, text, reports.LastSuccessMetric), "the last success is kept, so the 26h alert can fire")
 	s := readSummary()
 	require.Len(t, s["missing_inputs"], 1)
 	assert.Zero(t, srv.Stats().Requests)
@@ -112,7 +113,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.Contains(t, stderr, "refused: the first 1000 rows hold 500 invalid (50.0%), over --max-invalid 5%: nothing was sent")
 	assert.Contains(t, stderr, `column "email"`, "the top reasons say what is wrong")
 	assert.Equal(t, "1", metricValue(t, text, "afimport_over_budget"))
-	assert.Equal(t, success, metricValue(t, text, lastSuccessMetric))
+	assert.Equal(t, success, metricValue(t, text, reports.LastSuccessMetric))
 	assert.NoFileExists(t, filepath.Join(dir, "exports", "2026-12-06.report.csv"), "a run refused at start leaves no report")
 	s = readSummary()
 	assert.Equal(t, true, s["over_budget"])

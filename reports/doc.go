@@ -5,7 +5,9 @@
 // operating system at least every second, fsynced on Sync and Close), the
 // checkpoint that --resume reads back from a report (last line per file and
 // row wins, a torn last line is tolerated), and the rendering of a run's
-// Summary as text for people and as JSON for machines, written atomically.
+// Summary as text for people and as JSON for machines, written atomically,
+// and the Prometheus textfile of a run's metrics (WriteMetrics), which keeps
+// the last success time of an earlier run that did not succeed.
 //
 // It only writes what importer.Result holds: the importer guarantees a
 // Result carries no raw PII, and this package adds none.
