@@ -12,6 +12,7 @@ import (
 )
 
 func TestExplainGolden(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		golden, row, now string
 		code             int
@@ -34,6 +35,7 @@ func TestExplainGolden(t *testing.T) {
 // for each row's raw personal data (and its E.164 forms) in everything
 // printed.
 func TestExplainNeverPrintsRawPII(t *testing.T) {
+	t.Parallel()
 	for row := 1; row <= 15; row++ {
 		code, stdout, stderr := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", fmt.Sprint(row), "testdata/renewals.csv")
 		require.Contains(t, []int{exitOK, exitRowsFailed}, code, stderr)
@@ -48,6 +50,7 @@ func TestExplainNeverPrintsRawPII(t *testing.T) {
 }
 
 func TestExplainWindowInAppZone(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", "10", "--now", previewNow, "testdata/renewals.csv")
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "in window: deadline 2024-03-02 00:30 America/New_York (EST), in 17h30m")
@@ -59,6 +62,7 @@ func TestExplainWindowInAppZone(t *testing.T) {
 }
 
 func TestExplainRedactsUnhashedPII(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping+"  event_value.custom_parameters.contact: { column: email }\n")
 	in := filepath.Join(dir, "r.csv")
@@ -71,6 +75,7 @@ func TestExplainRedactsUnhashedPII(t *testing.T) {
 }
 
 func TestExplainUsageErrors(t *testing.T) {
+	t.Parallel()
 	noCol := filepath.Join(t.TempDir(), "nocol.csv")
 	require.NoError(t, os.WriteFile(noCol, []byte("renewal_id,user_id\nr-1,u-1\n"), 0o644))
 	tests := []struct {

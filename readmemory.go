@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 
@@ -58,24 +56,23 @@ func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxM
 // less what is not Go heap (the mapped binary), unless GOMEMLIMIT is set:
 // the collector then works harder near the budget instead of letting the
 // heap grow past it and the pod be OOM-killed.
-func setMemoryLimit(maxMB int) {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
+// The environment and the setter (debug.SetMemoryLimit) are p's, so that
+// in-process tests record the limit instead of imposing it on the test
+// binary.
+func setMemoryLimit(maxMB int, p process) {
+	if _, set := p.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
 		return
 	}
 	const notHeapMB = 24
-	setGoMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
+	p.SetMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
 }
-
-// setGoMemoryLimit is debug.SetMemoryLimit; in-process tests record the
-// limit instead of imposing it on the test binary.
-var setGoMemoryLimit = debug.SetMemoryLimit
 
 // warnReadMemory is import's part before the first row: a warning for each
 // Parquet input that needs more than --max-memory to read, and the Go
 // memory limit.
-func warnReadMemory(logger interface{ Warn(string, ...any) }, inputs, columns []string, ropts readers.Options, maxMB int) {
+func warnReadMemory(logger interface{ Warn(string, ...any) }, inputs, columns []string, ropts readers.Options, maxMB int, p process) {
 	for _, w := range parquetMemoryWarnings(inputs, columns, ropts, maxMB) {
 		logger.Warn(w)
 	}
-	setMemoryLimit(maxMB)
+	setMemoryLimit(maxMB, p)
 }

@@ -12,6 +12,7 @@ import (
 // whose layout needs more than --max-memory, naming the file and the fix,
 // and stay quiet under the default budget.
 func TestParquetReadMemoryWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, `app_id: website-www.example.com
 endpoint: event
@@ -35,17 +36,15 @@ fields:
 	assert.NotContains(t, stdout, "needs about")
 
 	report := filepath.Join(dir, "report.csv")
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--max-memory", "40", "--mapping", m, "--report", report, pq)
+	var limit atomic.Int64
+	code, _, stderr = cliEnv{MemoryLimit: &limit}.run(t, "import", "--quiet", "--dry-run", "--max-memory", "40", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, warn)
-	assert.EqualValues(t, 16e6, lastGoMemoryLimit.Load(), "--max-memory less 24 MB, at least 16 MB")
+	assert.EqualValues(t, 16e6, limit.Load(), "--max-memory less 24 MB, at least 16 MB")
 
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	lastGoMemoryLimit.Store(0)
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
+	limit.Store(0)
+	withLimit := cliEnv{Env: map[string]string{"GOMEMLIMIT": "1GiB"}, MemoryLimit: &limit}
+	code, _, stderr = withLimit.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
-	assert.Zero(t, lastGoMemoryLimit.Load(), "GOMEMLIMIT wins")
+	assert.Zero(t, limit.Load(), "GOMEMLIMIT wins")
 }
-
-// lastGoMemoryLimit is the last limit import set (see TestMain).
-var lastGoMemoryLimit atomic.Int64

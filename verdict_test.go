@@ -28,6 +28,7 @@ import (
 // from all four (filtered rows included), and a valid row the
 // byte-identical body.
 func TestOneVerdictEverywhere(t *testing.T) {
+	t.Parallel()
 	t.Run("renewals", func(t *testing.T) {
 		oneVerdictEverywhere(t, "testdata/renewals.csv", "testdata/renewals.yaml", 15, previewNow)
 	})
