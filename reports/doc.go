@@ -17,7 +17,9 @@
 // whatever the input's spelling, and a resume refused when the report was
 // written under another mapping (the mapping_id column).
 //
-// This package knows nothing of HTTP, the S2S API or file readers, and of
-// mappings only their fingerprint; importer must never import it (data
-// flows readers → mappings → importer → reports).
+// It reads a CSV report back with the readers' CSV scanner
+// (readers.CSVRecords), the one that reads CSV exports: one CSV parser in
+// the project. Otherwise this package knows nothing of HTTP, the S2S API or
+// file readers, and of mappings only their fingerprint; importer must never
+// import it (data flows readers → mappings → importer → reports).
 package reports
