@@ -272,14 +272,21 @@ func (s *csvScanner) scan() error {
 				}
 			}
 			seg := s.buf[s.r:s.nl]
-			if j := bytes.IndexByte(seg, s.delim); j >= 0 {
+			j := bytes.IndexByte(seg, s.delim)
+			// The fields of the line that follow unquoted are taken here,
+			// one after the other, without a round through stFieldStart.
+			for j >= 0 {
 				s.add(seg[:j])
 				s.r += j + 1
 				s.count(1)
 				s.endField()
-				if s.r < s.nl && s.buf[s.r] != s.quote {
-					continue // the next field is unquoted too: stay
+				if s.r == s.nl || s.buf[s.r] == s.quote {
+					break
 				}
+				seg = s.buf[s.r:s.nl]
+				j = bytes.IndexByte(seg, s.delim)
+			}
+			if j >= 0 {
 				state = stFieldStart
 				continue
 			}
