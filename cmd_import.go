@@ -231,7 +231,7 @@ func (r *importRun) reportMode() error {
 		if o.Inputs[0] == readers.StdinPath {
 			return usageErr("reading standard input: name the report with --report FILE")
 		}
-		r.reportPath = defaultReportPath(o.Inputs[0], o.DryRun, r.shard)
+		r.reportPath = reports.DefaultPath(o.Inputs[0], o.DryRun, r.shard)
 	}
 	switch {
 	case o.Resume && o.DryRun:
@@ -452,38 +452,6 @@ func loadToken(path, envToken string, logger *slog.Logger) (string, error) {
 		return "", fmt.Errorf("--token-file %s is empty", path)
 	}
 	return tok, nil
-}
-
-// defaultReportPath puts the report next to the first input:
-// renewals.csv.gz -> renewals.report.csv; a folder exports/day/ ->
-// exports/day.report.csv; a glob -> afimport.report.csv in its folder;
-// with --shard 1/4, renewals.shard-1-of-4.report.csv.
-func defaultReportPath(first string, dry bool, shard importer.Shard) string {
-	suffix := ".report.csv"
-	if dry {
-		suffix = ".dry-run.report.csv"
-	}
-	if shard.Count > 1 {
-		// Each shard keeps its own report: hosts may share a filesystem.
-		suffix = fmt.Sprintf(".shard-%d-of-%d%s", shard.Index, shard.Count, suffix)
-	}
-	if strings.ContainsAny(first, "*?[") {
-		return filepath.Join(filepath.Dir(first), "afimport"+suffix)
-	}
-	if fi, err := os.Stat(first); err == nil && fi.IsDir() {
-		return filepath.Clean(first) + suffix
-	}
-	base := first
-	for _, ext := range []string{".gz", ".zst", ".zstd"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	for _, ext := range []string{".csv", ".tsv", ".ndjson", ".jsonl", ".parquet", ".pq"} {
-		if strings.HasSuffix(strings.ToLower(base), ext) {
-			base = base[:len(base)-len(ext)]
-			break
-		}
-	}
-	return base + suffix
 }
 
 // signalContext cancels ctx on the first SIGINT/SIGTERM (drain and

@@ -12,7 +12,9 @@
 // It only writes what importer.Result holds: the importer guarantees a
 // Result carries no raw PII, and this package adds none.
 //
-// It also owns what happens to an existing report (Open): one writer at a
+// It also owns where a report goes when the run does not name it
+// (DefaultPath, next to the first input) and what happens to an existing
+// report (Open): one writer at a
 // time (an exclusive lock), rows identified by file id and row number
 // whatever the input's spelling, and a resume refused when the report was
 // written under another mapping (the mapping_id column).
