@@ -108,6 +108,7 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, append([]string{"check"}, tt.args...)...)
 			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 			for _, s := range tt.stdout {

@@ -24,6 +24,7 @@ func TestExplainGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", tt.row, "--now", tt.now, "testdata/renewals.csv")
 			assert.Equal(t, tt.code, code, stderr)
 			assertGolden(t, tt.golden, stdout)
@@ -92,6 +93,7 @@ func TestExplainUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, append([]string{"explain", "--mapping", "testdata/renewals.yaml"}, tt.args...)...)
 			assert.Equal(t, exitUsage, code, stdout+stderr)
 			assert.Contains(t, stderr, tt.want)

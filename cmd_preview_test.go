@@ -43,6 +43,7 @@ func TestPreviewGolden(t *testing.T) {
 		{"preview_renewals.txt", []string{"--json=false"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
+			t.Parallel()
 			args := append([]string{"preview", "--mapping", "testdata/renewals.yaml", "--rows", "10", "--now", previewNow}, tc.args...)
 			code, stdout, stderr := runCLI(t, append(args, "testdata/renewals.csv")...)
 			assert.Equal(t, exitRowsFailed, code, "rows 4, 6, 8 and 9 are invalid: %s", stderr)
@@ -123,6 +124,7 @@ func TestPreviewWindowVerdicts(t *testing.T) {
 		"r-1,cus_1,a@example.com,,US,Al,pro,1,USD,2024-03-01T10:00:00Z\n"), 0o644))
 	for _, tt := range tests {
 		t.Run(tt.now, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, "preview", "--mapping", "testdata/renewals.yaml", "--now", tt.now, in)
 			assert.Equal(t, tt.code, code, stderr)
 			lines := decodeLines(t, stdout)
@@ -176,6 +178,7 @@ func TestPreviewUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := runCLI(t, append([]string{"preview"}, tt.args...)...)
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, tt.want)

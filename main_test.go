@@ -140,6 +140,7 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"csv", "ndjson"} {
 		t.Run(format, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			rows := mixedRows(300, time.Now())
 			in := filepath.Join(dir, "renewals."+format)
@@ -239,6 +240,7 @@ func TestImportUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cli := withToken("")
 			if tt.name == "plain http refused off loopback" {
 				cli = withToken("x")
