@@ -145,6 +145,7 @@ func recordingMock(t *testing.T, token string) (*httptest.Server, *s2stest.Handl
 // filtered, every unmappable row is invalid with its rule; a resume sends
 // nothing again and judges the filtered rows again.
 func TestBillingExportEndToEnd(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rows := genBilling(5000, time.Now())
 	in := filepath.Join(dir, "billing.csv")
@@ -158,12 +159,11 @@ func TestBillingExportEndToEnd(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, buf.Bytes(), 0o644))
 
 	srv, h, rec := recordingMock(t, "t0ken-billing")
-	t.Setenv(tokenEnv, "t0ken-billing")
+	cli := withToken("t0ken-billing")
 	metrics := filepath.Join(dir, "afimport.prom")
 	args := []string{"afimport", "import", "--quiet", "--mapping", filepath.Join("testdata", "billing.yaml"),
 		"--endpoint", srv.URL, "--rate", "0", "--metrics-file", metrics, in}
-	var code int
-	stderr := captureStderr(t, func() { code = run(args) })
+	code, stderr := cli.runArgs(t, args)
 	assert.Equal(t, exitRowsFailed, code, "invalid rows make the run exit 1: %s", stderr)
 
 	got, _ := readReport(t, filepath.Join(dir, "billing.report.csv"))
@@ -209,7 +209,7 @@ func TestBillingExportEndToEnd(t *testing.T) {
 	}
 
 	// Resume: accepted rows are skipped, filtered rows judged again.
-	stderr = captureStderr(t, func() { code = run(append(args[:len(args)-1], "--resume", in)) })
+	code, stderr = cli.runArgs(t, append(args[:len(args)-1], "--resume", in))
 	assert.Equal(t, exitRowsFailed, code, stderr)
 	assert.EqualValues(t, counts["accepted"], h.Stats().Accepted, "a resume sends nothing again")
 	f, err := os.Open(filepath.Join(dir, "billing.report.csv"))
@@ -235,6 +235,7 @@ func TestBillingExportEndToEnd(t *testing.T) {
 
 // TestFilteredRowsExitZero: rows left out by skip: are not failures.
 func TestFilteredRowsExitZero(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "b.csv")
 	now := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
@@ -244,11 +245,8 @@ func TestFilteredRowsExitZero(t *testing.T) {
 		"in_3,,,nowhere,,draft,x,,,,\n"
 	require.NoError(t, os.WriteFile(in, []byte(text), 0o644))
 	srv, _, rec := recordingMock(t, "tok")
-	t.Setenv(tokenEnv, "tok")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--mapping", filepath.Join("testdata", "billing.yaml"), "--endpoint", srv.URL, in})
-	})
+	cli := withToken("tok")
+	code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--mapping", filepath.Join("testdata", "billing.yaml"), "--endpoint", srv.URL, in})
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, "accepted 1, filtered 2")
 	assert.Equal(t, []string{"website-www.example.com"}, rec.apps["in_1"])
@@ -256,6 +254,7 @@ func TestFilteredRowsExitZero(t *testing.T) {
 }
 
 func TestImportRefusesTimezonePlaceholder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, goodRows(3))
@@ -263,23 +262,19 @@ func TestImportRefusesTimezonePlaceholder(t *testing.T) {
 	require.NotEqual(t, e2eMapping, text)
 	m := mappingFile(t, dir, text)
 	srv, _, rec := recordingMock(t, "tok")
-	t.Setenv(tokenEnv, "tok")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--mapping", m, in})
-	})
+	cli := withToken("tok")
+	code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--mapping", m, in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "timezone is still the placeholder TODO_timezone")
 	assert.Empty(t, rec.apps, "nothing is sent")
-	stderr = captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--app-timezone", "America/New_York", "--overwrite", "--mapping", m, in})
-	})
+	code, stderr = cli.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", srv.URL, "--app-timezone", "America/New_York", "--overwrite", "--mapping", m, in})
 	assert.Equal(t, exitOK, code, "--app-timezone stands in for the placeholder: %s", stderr)
 }
 
 // explain and preview show a filtered row as import reports it, and it
 // does not make them exit non-zero.
 func TestExplainAndPreviewFilteredRow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "b.csv")
 	require.NoError(t, os.WriteFile(in, []byte(strings.Join(billingHeader, ",")+"\n"+

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 // defaultCheckRows is how many rows of each input check reads.
 const defaultCheckRows = 1000
 
-func checkCommand() *cli.Command {
+func checkCommand(p process) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "check a mapping: load it, run its tests: fixtures, and try it on the inputs' first rows",
@@ -46,7 +47,12 @@ a currency.`,
 			&cli.BoolFlag{Name: "strict", Usage: "exit 2 when a placeholder of afimport init (TODO_...) remains, or revenue can be sent without a currency", EnvVars: env("check-strict")},
 			maxMemoryFlag(),
 		}, readerFlags()...),
-		Action: checkAction,
+		Action: func(c *cli.Context) error {
+			if err := flagsAfterArgs(c); err != nil {
+				return err
+			}
+			return exitWith(runCheck(c.Context, checkOptionsFrom(c), p))
+		},
 	}
 }
 
@@ -68,64 +74,65 @@ func readerFlags() []cli.Flag {
 	}
 }
 
-// loadMapping loads --mapping; any problem is a usage error (exit 2) that
-// lists every mistake with its line:column.
-func loadMapping(c *cli.Context) (*mappings.Mapping, error) {
-	if c.String("mapping") == "" {
-		return nil, usageErr("--mapping FILE is required (or set AFIMPORT_MAPPING)")
-	}
-	m, err := mappings.Load(c.String("mapping"))
-	if err != nil {
-		return nil, usageErr("mapping:\n%v", err)
-	}
-	return m, nil
+// checkOptions are check's flags and arguments.
+type checkOptions struct {
+	Mapping     string
+	Inputs      []string
+	Rows        int
+	Strict      bool
+	MaxMemoryMB int
+	Input       inputOptions
 }
 
-// flagsAfterArgs refuses a flag written after the arguments: the CLI stops
-// reading flags at the first argument, so it would be taken as an input.
-func flagsAfterArgs(c *cli.Context) error {
-	for _, a := range c.Args().Slice() {
-		if strings.HasPrefix(a, "-") && a != readers.StdinPath {
-			return usageErr("%q comes after the arguments: put every flag before them (afimport %s [flags] ARGS)", a, c.Command.Name)
-		}
-	}
-	return nil
+func checkOptionsFrom(c *cli.Context) checkOptions {
+	return checkOptions{Mapping: c.String("mapping"), Inputs: c.Args().Slice(), Rows: c.Int("rows"),
+		Strict: c.Bool("strict"), MaxMemoryMB: c.Int("max-memory"), Input: inputOptionsFrom(c)}
 }
 
-// expandInputs expands the arguments like import does.
-func expandInputs(args []string) ([]string, error) {
-	inputs, err := readers.Expand(args)
+// runCheck checks the mapping, and its inputs if any, writing what it
+// finds to p.Out.
+func runCheck(_ context.Context, o checkOptions, p process) (int, error) {
+	out := p.Out
+	m, err := loadMapping(o.Mapping)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return exitOf(err)
 	}
-	if len(inputs) == 0 {
-		return nil, usageErr("no input files found in %q", args)
-	}
-	if len(inputs) > 1 && contains(inputs, readers.StdinPath) {
-		return nil, usageErr("standard input (-) cannot be combined with other inputs")
-	}
-	return inputs, nil
-}
-
-func checkAction(c *cli.Context) error {
-	if err := flagsAfterArgs(c); err != nil {
-		return err
-	}
-	out := c.App.Writer
-	m, err := loadMapping(c)
-	if err != nil {
-		return err
-	}
-	if c.Int("rows") < 0 {
-		return usageErr("--rows %d: want 0 (all) or more", c.Int("rows"))
+	if o.Rows < 0 {
+		return exitUsage, fmt.Errorf("--rows %d: want 0 (all) or more", o.Rows)
 	}
 	fmt.Fprintf(out, "mapping %s: loads (app %s, endpoint %s, %d columns: %s)\n",
-		c.String("mapping"), appLabel(m), m.Endpoint, len(m.Columns()), strings.Join(m.Columns(), ", "))
+		o.Mapping, appLabel(m), m.Endpoint, len(m.Columns()), strings.Join(m.Columns(), ", "))
+	problems := checkTests(out, m)
+	warnings, more := checkWarnings(out, m, o.Strict)
+	problems = append(problems, more...)
+	code := exitOK
+	if len(o.Inputs) > 0 {
+		if code, more, err = checkInputs(out, m, o, p.In); err != nil {
+			return exitOf(err)
+		}
+		problems = append(problems, more...)
+	}
+	if len(problems) > 0 {
+		return exitUsage, errors.New("check failed: " + strings.Join(problems, "; "))
+	}
+	if code != exitOK {
+		return code, errors.New("check: an input could not be read")
+	}
+	if warnings > 0 {
+		fmt.Fprintf(out, "ok, with %d warning(s)\n", warnings)
+		return exitOK, nil
+	}
+	fmt.Fprintln(out, "ok")
+	return exitOK, nil
+}
 
-	var problems []string
+// checkTests runs the mapping's tests: section, prints PASS or FAIL for
+// each, and returns the problem if some failed.
+func checkTests(out io.Writer, m *mappings.Mapping) (problems []string) {
 	results := m.RunTests()
 	if len(results) == 0 {
 		fmt.Fprintln(out, "tests: none (add a tests: section, see docs/mapping.md#tests-mapping-fixtures)")
+		return nil
 	}
 	failed := 0
 	for _, r := range results {
@@ -139,78 +146,73 @@ func checkAction(c *cli.Context) error {
 			fmt.Fprintf(out, "     %s\n", d)
 		}
 	}
-	if len(results) > 0 {
-		fmt.Fprintf(out, "tests: %d passed, %d failed\n", len(results)-failed, failed)
-	}
+	fmt.Fprintf(out, "tests: %d passed, %d failed\n", len(results)-failed, failed)
 	if failed > 0 {
-		problems = append(problems, fmt.Sprintf("%d of %d tests failed", failed, len(results)))
+		return []string{fmt.Sprintf("%d of %d tests failed", failed, len(results))}
 	}
+	return nil
+}
 
+// checkWarnings prints the placeholders left and revenue that can be sent
+// without a currency; with strict, each is also a problem.
+func checkWarnings(out io.Writer, m *mappings.Mapping, strict bool) (warnings int, problems []string) {
 	placeholders := m.Placeholders()
 	for _, p := range placeholders {
 		fmt.Fprintf(out, "warning: %s\n", p)
 	}
-	if len(placeholders) > 0 && c.Bool("strict") {
+	if len(placeholders) > 0 && strict {
 		problems = append(problems, fmt.Sprintf("%d placeholder(s) of afimport init remain (--strict)", len(placeholders)))
 	}
-	warnings := len(placeholders)
+	warnings = len(placeholders)
 	if m.RevenueWithoutCurrency() {
 		warnings++
 		fmt.Fprintln(out, "warning: event_revenue can be sent without event_revenue_currency (the currency is unmapped, optional without a default, or on_invalid: omit): map it, or give it a default")
-		if c.Bool("strict") {
+		if strict {
 			problems = append(problems, "revenue can be sent without a currency (--strict)")
 		}
 	}
+	return warnings, problems
+}
 
-	code := exitOK
-	if c.NArg() > 0 {
-		inputs, err := expandInputs(c.Args().Slice())
-		if err != nil {
-			return err
-		}
-		ropts, err := mappedReaderOptions(c, m)
-		if err != nil {
-			return err
-		}
-		warnings, _ := parquetMemoryWarnings(inputs, ropts.Columns, ropts, c.Int("max-memory"))
-		for _, w := range warnings {
-			fmt.Fprintf(out, "warning: %s\n", w)
-		}
-		for _, in := range inputs {
-			st, err := sampleInput(m, in, ropts, c.Int("rows"))
-			var mc *readers.MissingColumnError
-			switch {
-			case errors.As(err, &mc):
-				fmt.Fprintf(out, "%s: missing column(s) %s (the file has: %s)\n", in, quoteAll(mc.Columns), strings.Join(st.header, ", "))
-				if h := mc.Hint(); h != "" {
-					fmt.Fprintf(out, "  %s\n", h)
-				}
-				problems = append(problems, fmt.Sprintf("%s lacks column(s) %s", in, quoteAll(mc.Columns)))
-				continue
-			case err != nil && st.rows == 0:
-				fmt.Fprintf(out, "%s: cannot read: %v\n", in, err)
-				code = exitRowsFailed
-				continue
+// checkInputs samples each input: a missing column is a problem, an input
+// that cannot be read makes the code exitRowsFailed. err is a usage error.
+func checkInputs(out io.Writer, m *mappings.Mapping, o checkOptions, stdin io.Reader) (code int, problems []string, err error) {
+	inputs, err := expandInputs(o.Inputs)
+	if err != nil {
+		return 0, nil, err
+	}
+	ropts, err := o.Input.mapped(m, stdin)
+	if err != nil {
+		return 0, nil, err
+	}
+	warnings, _ := parquetMemoryWarnings(inputs, ropts.Columns, ropts, o.MaxMemoryMB)
+	for _, w := range warnings {
+		fmt.Fprintf(out, "warning: %s\n", w)
+	}
+	code = exitOK
+	for _, in := range inputs {
+		st, err := sampleInput(m, in, ropts, o.Rows)
+		var mc *readers.MissingColumnError
+		switch {
+		case errors.As(err, &mc):
+			fmt.Fprintf(out, "%s: missing column(s) %s (the file has: %s)\n", in, quoteAll(mc.Columns), strings.Join(st.header, ", "))
+			if h := mc.Hint(); h != "" {
+				fmt.Fprintf(out, "  %s\n", h)
 			}
-			st.print(out, in)
-			if err != nil {
-				fmt.Fprintf(out, "  stopped reading: %v\n", err)
-				code = exitRowsFailed
-			}
+			problems = append(problems, fmt.Sprintf("%s lacks column(s) %s", in, quoteAll(mc.Columns)))
+			continue
+		case err != nil && st.rows == 0:
+			fmt.Fprintf(out, "%s: cannot read: %v\n", in, err)
+			code = exitRowsFailed
+			continue
+		}
+		st.print(out, in)
+		if err != nil {
+			fmt.Fprintf(out, "  stopped reading: %v\n", err)
+			code = exitRowsFailed
 		}
 	}
-	if len(problems) > 0 {
-		return &exitError{code: exitUsage, err: errors.New("check failed: " + strings.Join(problems, "; "))}
-	}
-	if code != exitOK {
-		return &exitError{code: code, err: errors.New("check: an input could not be read")}
-	}
-	if warnings > 0 {
-		fmt.Fprintf(out, "ok, with %d warning(s)\n", warnings)
-		return nil
-	}
-	fmt.Fprintln(out, "ok")
-	return nil
+	return code, problems, nil
 }
 
 // sampleStats is what check learned from the first rows of one input.

@@ -13,6 +13,7 @@ import (
 const testedMapping = "testdata/golden/renewals_tested.yaml"
 
 func TestCheckGolden(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runCLI(t, "check", "--mapping", testedMapping, "testdata/renewals.csv")
 	require.Equal(t, exitOK, code, stderr)
 	assertGolden(t, "check_renewals.txt", stdout)
@@ -31,6 +32,7 @@ func failingFixture(t *testing.T) string {
 }
 
 func TestCheckExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	badYAML := mappingFile(t, filepath.Join(dir), strings.Replace(e2eMapping, "event_name:  ", "event_nmae:  ", 1)+"  ip: { column: ip, hash: email }\n")
 	noCol := filepath.Join(dir, "nocol.csv")
@@ -106,6 +108,7 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, append([]string{"check"}, tt.args...)...)
 			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 			for _, s := range tt.stdout {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 	"afimport/readers"
 )
 
-func explainCommand() *cli.Command {
+func explainCommand(p process) *cli.Command {
 	return &cli.Command{
 		Name:  "explain",
 		Usage: "show one row's journey: source values, each field's rules and result, the window, the body",
@@ -40,41 +41,77 @@ Exit codes: 0 the row would be sent; 1 it would not (invalid, late, future);
 			mappingFlag(),
 			&noDefaultInt64Flag{cli.Int64Flag{Name: "row", Usage: "the 1-based data row `N` to explain (required)", EnvVars: env("explain-row")}},
 		}, windowFlags()...), readerFlags()...),
-		Action: explainAction,
+		Action: func(c *cli.Context) error {
+			if err := flagsAfterArgs(c); err != nil {
+				return err
+			}
+			return exitWith(runExplain(c.Context, explainOptionsFrom(c), p))
+		},
 	}
 }
 
-func explainAction(c *cli.Context) error {
-	if err := flagsAfterArgs(c); err != nil {
-		return err
-	}
-	m, err := loadMapping(c)
-	if err != nil {
-		return err
-	}
-	if c.NArg() != 1 {
-		return usageErr("explain takes one INPUT file, got %d arguments", c.NArg())
-	}
-	want := c.Int64("row")
-	if !c.IsSet("row") {
-		return usageErr("--row N is required: the 1-based data row to explain")
-	}
-	if want < 1 {
-		return usageErr("--row %d: rows are numbered from 1", want)
-	}
-	ck, err := windowClock(c, m)
-	if err != nil {
-		return err
-	}
-	ropts, err := mappedReaderOptions(c, m)
-	if err != nil {
-		return err
-	}
-	in := c.Args().First()
+// explainOptions are explain's flags and arguments.
+type explainOptions struct {
+	Mapping string
+	Inputs  []string
+	Row     int64
+	RowSet  bool // --row given
+	Window  windowOptions
+	Input   inputOptions
+}
 
+func explainOptionsFrom(c *cli.Context) explainOptions {
+	o := explainOptions{Mapping: c.String("mapping"), Inputs: c.Args().Slice(),
+		Window: windowOptionsFrom(c), Input: inputOptionsFrom(c)}
+	o.Row, o.RowSet = c.Int64("row"), c.IsSet("row")
+	return o
+}
+
+// runExplain writes the journey of row o.Row of o's one input to p.Out.
+func runExplain(_ context.Context, o explainOptions, p process) (int, error) {
+	m, err := loadMapping(o.Mapping)
+	if err != nil {
+		return exitOf(err)
+	}
+	if len(o.Inputs) != 1 {
+		return exitUsage, fmt.Errorf("explain takes one INPUT file, got %d arguments", len(o.Inputs))
+	}
+	if !o.RowSet {
+		return exitUsage, errors.New("--row N is required: the 1-based data row to explain")
+	}
+	if o.Row < 1 {
+		return exitUsage, fmt.Errorf("--row %d: rows are numbered from 1", o.Row)
+	}
+	ck, err := o.Window.clock(m)
+	if err != nil {
+		return exitOf(err)
+	}
+	ropts, err := o.Input.mapped(m, p.In)
+	if err != nil {
+		return exitOf(err)
+	}
+	found, err := findRow(o.Inputs[0], ropts, o.Row)
+	if err != nil {
+		return exitOf(err)
+	}
+	var ex *mappings.Explanation
+	if found.Err == nil {
+		e := m.Explain(found.Values)
+		ex = &e
+	}
+	out := judge(m, *found, ex, ck)
+	writeExplanation(p.Out, o.Mapping, m, ex, out, ck)
+	if !sentOrFiltered(out.Status) {
+		return exitRowsFailed, nil
+	}
+	return exitOK, nil
+}
+
+// findRow reads in up to its data row want.
+func findRow(in string, ropts readers.Options, want int64) (*readers.Row, error) {
 	var found *readers.Row
 	var last int64
-	_, err = readers.Each(in, ropts, func(row readers.Row) bool {
+	_, err := readers.Each(in, ropts, func(row readers.Row) bool {
 		last = row.Pos.Row
 		if row.Pos.Row == want {
 			found = &row
@@ -85,27 +122,16 @@ func explainAction(c *cli.Context) error {
 	if err != nil {
 		var mc *readers.MissingColumnError
 		if errors.As(err, &mc) {
-			return usageErr("the mapping reads column(s) the input lacks: %v", err)
+			return nil, usageErr("the mapping reads column(s) the input lacks: %v", err)
 		}
 		if found == nil {
-			return &exitError{code: exitRowsFailed, err: err}
+			return nil, &exitError{code: exitRowsFailed, err: err}
 		}
 	}
 	if found == nil {
-		return usageErr("%s has no row %d (its last data row is %d)", in, want, last)
+		return nil, usageErr("%s has no row %d (its last data row is %d)", in, want, last)
 	}
-
-	var ex *mappings.Explanation
-	if found.Err == nil {
-		e := m.Explain(found.Values)
-		ex = &e
-	}
-	o := judge(m, *found, ex, ck)
-	writeExplanation(c.App.Writer, c.String("mapping"), m, ex, o, ck)
-	if !sentOrFiltered(o.Status) {
-		return &exitError{code: exitRowsFailed}
-	}
-	return nil
+	return found, nil
 }
 
 // writeExplanation prints a row's journey. Every value it shows comes from
@@ -126,8 +152,14 @@ func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *
 		return
 	}
 
-	// Source values as the fields read them, one per column, masked as
-	// Explain masks them.
+	writeSources(w, ex)
+	writeFields(w, ex)
+	writeVerdict(w, o, ck)
+}
+
+// writeSources lists the source values as the fields read them, one per
+// column, masked as Explain masks them.
+func writeSources(w io.Writer, ex *mappings.Explanation) {
 	fmt.Fprintln(w, "\nsource values (personal data masked):")
 	seen := map[string]bool{}
 	width := 0
@@ -145,7 +177,11 @@ func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *
 	for _, s := range src {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, s.k, s.v)
 	}
+}
 
+// writeFields shows each target field: source, input, rules, and the
+// result, the error or why it is omitted.
+func writeFields(w io.Writer, ex *mappings.Explanation) {
 	fmt.Fprintln(w, "\nfields, in body order:")
 	for _, f := range ex.Fields {
 		fmt.Fprintf(w, "  %s\n", f.Field)
@@ -168,7 +204,10 @@ func writeExplanation(w io.Writer, mappingName string, m *mappings.Mapping, ex *
 			fmt.Fprintf(w, "    result  %s\n", f.Result)
 		}
 	}
+}
 
+// writeVerdict shows the window, the verdict and the body.
+func writeVerdict(w io.Writer, o rowOutcome, ck clock) {
 	fmt.Fprintf(w, "\nwindow (app timezone %s, now %s):\n", ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
 	switch {
 	case o.Status == "invalid":

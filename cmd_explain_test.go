@@ -12,6 +12,7 @@ import (
 )
 
 func TestExplainGolden(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		golden, row, now string
 		code             int
@@ -23,6 +24,7 @@ func TestExplainGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", tt.row, "--now", tt.now, "testdata/renewals.csv")
 			assert.Equal(t, tt.code, code, stderr)
 			assertGolden(t, tt.golden, stdout)
@@ -34,6 +36,7 @@ func TestExplainGolden(t *testing.T) {
 // for each row's raw personal data (and its E.164 forms) in everything
 // printed.
 func TestExplainNeverPrintsRawPII(t *testing.T) {
+	t.Parallel()
 	for row := 1; row <= 15; row++ {
 		code, stdout, stderr := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", fmt.Sprint(row), "testdata/renewals.csv")
 		require.Contains(t, []int{exitOK, exitRowsFailed}, code, stderr)
@@ -48,6 +51,7 @@ func TestExplainNeverPrintsRawPII(t *testing.T) {
 }
 
 func TestExplainWindowInAppZone(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runCLI(t, "explain", "--mapping", "testdata/renewals.yaml", "--row", "10", "--now", previewNow, "testdata/renewals.csv")
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "in window: deadline 2024-03-02 00:30 America/New_York (EST), in 17h30m")
@@ -59,6 +63,7 @@ func TestExplainWindowInAppZone(t *testing.T) {
 }
 
 func TestExplainRedactsUnhashedPII(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping+"  event_value.custom_parameters.contact: { column: email }\n")
 	in := filepath.Join(dir, "r.csv")
@@ -71,6 +76,7 @@ func TestExplainRedactsUnhashedPII(t *testing.T) {
 }
 
 func TestExplainUsageErrors(t *testing.T) {
+	t.Parallel()
 	noCol := filepath.Join(t.TempDir(), "nocol.csv")
 	require.NoError(t, os.WriteFile(noCol, []byte("renewal_id,user_id\nr-1,u-1\n"), 0o644))
 	tests := []struct {
@@ -87,6 +93,7 @@ func TestExplainUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, append([]string{"explain", "--mapping", "testdata/renewals.yaml"}, tt.args...)...)
 			assert.Equal(t, exitUsage, code, stdout+stderr)
 			assert.Contains(t, stderr, tt.want)

@@ -7,14 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -43,289 +40,349 @@ func startCPUProfile(path string) (func(), error) {
 // tokenEnv is the environment variable that holds the S2S API token.
 const tokenEnv = "AF_S2S_TOKEN"
 
-func importAction(c *cli.Context) error {
-	logger, err := newLogger(c.String("log-format"), os.Stderr)
-	if err != nil {
-		return usageErr("%v", err)
+// importOptions are import's flags and arguments.
+type importOptions struct {
+	Mapping, Report, Endpoint, TokenFile string
+	Inputs                               []string // the arguments
+	DryRun                               bool
+	MaxInvalid, Shard                    string
+	MaxInFlight, Burst, MaxRetries       int
+	Rate                                 float64
+	MaxRetryAfter, MaxThrottleWait       time.Duration
+	OutageAfter, Timeout, Grace          time.Duration
+	Resume, Overwrite, MappingChanged    bool
+	Input                                inputOptions
+	Window                               windowOptions
+	Preflight                            bool
+	Order                                importer.Order
+	MetricsFile, Summary                 string
+	Quiet                                bool
+	LogFormat                            string
+	ProgressInterval                     time.Duration
+	HTTP                                 string
+	MaxMemoryMB                          int
+	CPUProfile                           string
+}
+
+// importOptionsFrom reads import's flags.
+func importOptionsFrom(c *cli.Context) (importOptions, error) {
+	o := importOptions{
+		Mapping: c.String("mapping"), Report: c.String("report"), Endpoint: c.String("endpoint"),
+		TokenFile: c.String("token-file"), Inputs: c.Args().Slice(), DryRun: c.Bool("dry-run"),
+		MaxInvalid: c.String("max-invalid"), Shard: c.String("shard"),
+		MaxInFlight: c.Int("max-in-flight"), Burst: c.Int("burst"), MaxRetries: c.Int("max-retries"),
+		Rate: c.Float64("rate"), MaxRetryAfter: c.Duration("max-retry-after"),
+		MaxThrottleWait: c.Duration("max-throttle-wait"), OutageAfter: c.Duration("outage-after"),
+		Timeout: c.Duration("timeout"), Grace: c.Duration("grace"),
+		Resume: c.Bool("resume"), Overwrite: c.Bool("overwrite"), MappingChanged: c.Bool("mapping-changed"),
+		Input: inputOptionsFrom(c), Window: windowOptionsFrom(c), Preflight: c.Bool("preflight"),
+		Order:       importer.OrderAuto,
+		MetricsFile: c.String("metrics-file"), Summary: c.String("summary"), Quiet: c.Bool("quiet"),
+		LogFormat: c.String("log-format"), ProgressInterval: c.Duration("progress-interval"),
+		HTTP: c.String("http"), MaxMemoryMB: c.Int("max-memory"), CPUProfile: c.String("cpuprofile"),
+	}
+	if c.IsSet("order-by-deadline") {
+		o.Order = importer.OrderInput
+		if c.Bool("order-by-deadline") {
+			o.Order = importer.OrderByDeadline
+		}
+	}
+	if _, err := newLogger(o.LogFormat, io.Discard); err != nil {
+		return o, usageErr("%v", err)
 	}
 	// Flags after the inputs are not parsed as flags (urfave/cli stops at
 	// the first argument): say so rather than "--mapping is required".
-	if err := flagsAfterArgs(c); err != nil {
-		return err
-	}
-	if c.String("mapping") == "" {
-		return usageErr("--mapping FILE is required")
-	}
-	if c.NArg() == 0 {
-		return usageErr("no INPUT given (a file, folder, glob, or - for standard input)")
-	}
-	m, err := mappings.Load(c.String("mapping"))
-	if err != nil {
-		return usageErr("mapping:\n%v", err)
-	}
-	dry := c.Bool("dry-run")
-	ph := m.Placeholders()
-	if c.String("app-timezone") != "" {
-		ph = slices.DeleteFunc(ph, func(p string) bool { return strings.HasPrefix(p, "timezone ") })
-	}
-	if len(ph) > 0 && !dry && c.String("endpoint") != "mock" {
-		// A starter mapping from afimport init that nobody finished would
-		// send events named TODO_event_name to the real app.
-		return usageErr("mapping %s still has placeholders from afimport init: %s (a dry run or --endpoint mock works meanwhile)",
-			c.String("mapping"), strings.Join(ph, "; "))
-	}
+	return o, flagsAfterArgs(c)
+}
 
-	// --now, --app-timezone and --skew are read as preview and explain
-	// read them; a live run keeps the real clock.
-	ck, err := windowClock(c, m)
+// importRun is one import: its options, what they parse into, and the
+// process it runs in.
+type importRun struct {
+	opts       importOptions
+	p          process
+	logger     *slog.Logger
+	m          *mappings.Mapping
+	ck         clock
+	clock      importer.Clock
+	ropts      readers.Options
+	budget     importer.Budget
+	shard      importer.Shard
+	inputs     []string
+	reportPath string
+}
+
+// runImport imports opts.Inputs in p and returns the exit code and the
+// error to print.
+func runImport(ctx context.Context, opts importOptions, p process) (int, error) {
+	logger, err := newLogger(opts.LogFormat, p.Err)
 	if err != nil {
-		return err
+		return exitUsage, err
 	}
-	var clock importer.Clock = importer.RealClock{}
-	if c.String("now") != "" {
-		if !dry {
-			return usageErr("--now only works with --dry-run: a live run uses the real clock")
-		}
-		clock = importer.FixedClock(ck.now)
+	r := &importRun{opts: opts, p: p, logger: logger}
+	if err := r.parse(); err != nil {
+		return exitOf(err)
 	}
-	loc := ck.loc
-	order := importer.OrderAuto
-	if c.IsSet("order-by-deadline") {
-		order = importer.OrderInput
-		if c.Bool("order-by-deadline") {
-			order = importer.OrderByDeadline
-		}
-	}
-	ropts, err := readerOptions(c)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	budget, err := importer.ParseBudget(c.String("max-invalid"))
-	if err != nil {
-		return usageErr("--max-invalid %v", err)
-	}
-	var shard importer.Shard
-	if s := c.String("shard"); s != "" {
-		if shard, err = importer.ParseShard(s); err != nil {
-			return usageErr("--shard: %v", err)
-		}
-	}
-	out := runOutput{c: c, logger: logger, appID: m.AppID, perRowApp: m.PerRowAppID(), shard: shard}
-	inputs, err := readers.Expand(c.Args().Slice())
+	inputs, err := readers.Expand(opts.Inputs)
 	var missing *readers.MissingInputError
 	if errors.As(err, &missing) {
 		// The export did not arrive: not a mistake in the command, and
 		// monitoring must see it (summary and metrics, exit 1).
-		now := time.Now()
-		sum := &importer.Summary{DryRun: dry, Started: now, Finished: now, AppTimezone: loc.String(),
-			Counts: map[importer.Status]int64{}, MaxInvalid: budget}
-		for _, mi := range missing.Missing {
-			sum.MissingInputs = append(sum.MissingInputs, importer.FileError{File: mi.Input, Err: mi.Reason})
-		}
-		return out.finish(sum, nil, "")
+		return r.finish(r.missingSummary(missing), nil, "")
 	}
+	if r.inputs, err = validInputs(opts.Inputs, inputs, err); err != nil {
+		return exitOf(err)
+	}
+	warnReadMemory(ctx, logger, r.inputs, r.m.Columns(), r.ropts, opts.MaxMemoryMB, p)
+	if err := r.reportMode(); err != nil {
+		return exitOf(err)
+	}
+	sender, closeSender, err := r.sender()
 	if err != nil {
-		return usageErr("%v", err)
+		return exitOf(err)
 	}
-	if len(inputs) == 0 {
-		return usageErr("no input files found in %q", c.Args().Slice())
-	}
-	if len(inputs) > 1 && contains(inputs, "-") {
-		return usageErr("standard input (-) cannot be combined with other inputs")
-	}
-	warnReadMemory(logger, inputs, m.Columns(), ropts, c.Int("max-memory"))
-
-	reportPath := c.String("report")
-	if reportPath == "" {
-		if c.Args().First() == "-" {
-			return usageErr("reading standard input: name the report with --report FILE")
-		}
-		reportPath = defaultReportPath(c.Args().First(), dry, shard)
-	}
-	resume := c.Bool("resume")
-	if resume && dry {
-		return usageErr("--resume and --dry-run do not go together")
-	}
-	if resume && c.Bool("overwrite") {
-		return usageErr("--resume and --overwrite do not go together")
-	}
-	if c.Bool("mapping-changed") && !resume {
-		return usageErr("--mapping-changed goes with --resume")
-	}
-
-	var sender importer.Sender
-	var closeSender func()
-	if !dry {
-		endpoint := c.String("endpoint")
-		token, err := loadToken(c.String("token-file"), logger)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if endpoint == "mock" {
-			if token == "" {
-				token = "mock-token"
-			}
-			srv := s2stest.NewServer(s2stest.Config{Token: token, AppTimezone: loc})
-			endpoint = srv.URL()
-			logger.Info("using the built-in mock S2S server", "url", endpoint)
-			defer srv.Close()
-		} else if token == "" {
-			return usageErr("no API token: set %s or use --token-file FILE (or --dry-run, or --endpoint mock)", tokenEnv)
-		}
-		client, err := s2s.NewClient(s2s.Options{
-			Endpoint: endpoint, AppID: m.AppID, Kind: m.Endpoint, Token: token,
-			Timeout: c.Duration("timeout"), MaxInFlight: c.Int("max-in-flight"),
-			UserAgent: "afimport/" + version(), HTTP: c.String("http"),
-		})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		sender, closeSender = client, client.CloseIdleConnections
-		defer closeSender()
-	}
-
-	if path := c.String("cpuprofile"); path != "" {
+	defer closeSender()
+	if path := opts.CPUProfile; path != "" {
 		stopProfile, err := startCPUProfile(path)
 		if err != nil {
-			return usageErr("--cpuprofile: %v", err)
+			return exitUsage, fmt.Errorf("--cpuprofile: %v", err)
 		}
 		defer stopProfile()
 	}
+	return r.run(ctx, sender)
+}
 
-	stats := new(importer.Stats)
-	prep, err := importer.Prepare(importer.Options{
-		Mapping:         m,
-		Inputs:          inputs,
-		ReaderOptions:   ropts,
-		Sender:          sender,
-		DryRun:          dry,
-		Clock:           clock,
-		AppTimezone:     loc,
-		Skew:            ck.skew,
-		Rate:            c.Float64("rate"),
-		Burst:           c.Int("burst"),
-		MaxInFlight:     c.Int("max-in-flight"),
-		MaxRetries:      maxRetries(c.Int("max-retries")),
-		MaxRetryAfter:   c.Duration("max-retry-after"),
-		MaxThrottleWait: c.Duration("max-throttle-wait"),
-		OutageAfter:     c.Duration("outage-after"),
-		Grace:           c.Duration("grace"),
-		Preflight:       c.Bool("preflight"),
-		Order:           order,
-		Shard:           shard,
-		MaxInvalid:      budget,
-		Logger:          logger,
-		Stats:           stats,
+// parse loads the mapping and parses the flags, in the order their
+// mistakes are reported.
+func (r *importRun) parse() error {
+	o := r.opts
+	if o.Mapping == "" {
+		_, err := loadMapping("")
+		return err
+	}
+	if len(o.Inputs) == 0 {
+		return usageErr("no INPUT given (a file, folder, glob, or - for standard input)")
+	}
+	var err error
+	if r.m, err = loadMapping(o.Mapping); err != nil {
+		return err
+	}
+	if err := r.refusePlaceholders(); err != nil {
+		return err
+	}
+	// --now, --app-timezone and --skew are read as preview and explain
+	// read them; a live run keeps the real clock.
+	if r.ck, err = o.Window.clock(r.m); err != nil {
+		return err
+	}
+	r.clock = importer.RealClock{}
+	if o.Window.Now != "" {
+		if !o.DryRun {
+			return usageErr("--now only works with --dry-run: a live run uses the real clock")
+		}
+		r.clock = importer.FixedClock(r.ck.now)
+	}
+	if r.ropts, err = o.Input.readers(r.p.In); err != nil {
+		return usageErr("%v", err)
+	}
+	if r.budget, err = importer.ParseBudget(o.MaxInvalid); err != nil {
+		return usageErr("--max-invalid %v", err)
+	}
+	if o.Shard != "" {
+		if r.shard, err = importer.ParseShard(o.Shard); err != nil {
+			return usageErr("--shard: %v", err)
+		}
+	}
+	return nil
+}
+
+// refusePlaceholders refuses to send with a starter mapping from afimport
+// init that nobody finished: it would send events named TODO_event_name
+// to the real app.
+func (r *importRun) refusePlaceholders() error {
+	o := r.opts
+	ph := r.m.Placeholders()
+	if o.Window.AppTimezone != "" {
+		ph = slices.DeleteFunc(ph, func(p string) bool { return strings.HasPrefix(p, "timezone ") })
+	}
+	if len(ph) > 0 && !o.DryRun && o.Endpoint != "mock" {
+		return usageErr("mapping %s still has placeholders from afimport init: %s (a dry run or --endpoint mock works meanwhile)",
+			o.Mapping, strings.Join(ph, "; "))
+	}
+	return nil
+}
+
+// missingSummary is the summary of a run whose inputs are not there.
+func (r *importRun) missingSummary(missing *readers.MissingInputError) *importer.Summary {
+	now := time.Now()
+	sum := &importer.Summary{DryRun: r.opts.DryRun, Started: now, Finished: now, AppTimezone: r.ck.loc.String(),
+		Counts: map[importer.Status]int64{}, MaxInvalid: r.budget}
+	for _, mi := range missing.Missing {
+		sum.MissingInputs = append(sum.MissingInputs, importer.FileError{File: mi.Input, Err: mi.Reason})
+	}
+	return sum
+}
+
+// reportMode names the report and checks the flags that say what to do
+// with an existing one.
+func (r *importRun) reportMode() error {
+	o := r.opts
+	r.reportPath = o.Report
+	if r.reportPath == "" {
+		if o.Inputs[0] == readers.StdinPath {
+			return usageErr("reading standard input: name the report with --report FILE")
+		}
+		r.reportPath = reports.DefaultPath(o.Inputs[0], o.DryRun, r.shard)
+	}
+	switch {
+	case o.Resume && o.DryRun:
+		return usageErr("--resume and --dry-run do not go together")
+	case o.Resume && o.Overwrite:
+		return usageErr("--resume and --overwrite do not go together")
+	case o.MappingChanged && !o.Resume:
+		return usageErr("--mapping-changed goes with --resume")
+	}
+	return nil
+}
+
+// sender is the S2S client of a live run (against the built-in mock with
+// --endpoint mock), and what closes it; none for a dry run.
+func (r *importRun) sender() (importer.Sender, func(), error) {
+	o := r.opts
+	if o.DryRun {
+		return nil, func() {}, nil
+	}
+	endpoint := o.Endpoint
+	token, err := loadToken(o.TokenFile, r.p.getenv(tokenEnv), r.logger)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	closeMock := func() {}
+	if endpoint == "mock" {
+		if token == "" {
+			token = "mock-token"
+		}
+		srv := s2stest.NewServer(s2stest.Config{Token: token, AppTimezone: r.ck.loc})
+		endpoint, closeMock = srv.URL(), srv.Close
+		r.logger.Info("using the built-in mock S2S server", "url", endpoint)
+	} else if token == "" {
+		return nil, nil, usageErr("no API token: set %s or use --token-file FILE (or --dry-run, or --endpoint mock)", tokenEnv)
+	}
+	client, err := s2s.NewClient(s2s.Options{
+		Endpoint: endpoint, AppID: r.m.AppID, Kind: r.m.Endpoint, Token: token,
+		Timeout: o.Timeout, MaxInFlight: o.MaxInFlight,
+		UserAgent: "afimport/" + version(), HTTP: o.HTTP,
 	})
 	if err != nil {
-		return runFailed(err)
+		closeMock()
+		return nil, nil, usageErr("%v", err)
+	}
+	return client, func() { client.CloseIdleConnections(); closeMock() }, nil
+}
+
+// importerOptions are the importer's options for this run.
+func (r *importRun) importerOptions(sender importer.Sender, stats *importer.Stats) importer.Options {
+	o := r.opts
+	return importer.Options{
+		Mapping: r.m, Inputs: r.inputs, ReaderOptions: r.ropts, Sender: sender, DryRun: o.DryRun,
+		Clock: r.clock, AppTimezone: r.ck.loc, Skew: r.ck.skew,
+		Rate: o.Rate, Burst: o.Burst, MaxInFlight: o.MaxInFlight, MaxRetries: maxRetries(o.MaxRetries),
+		MaxRetryAfter: o.MaxRetryAfter, MaxThrottleWait: o.MaxThrottleWait, OutageAfter: o.OutageAfter,
+		Grace: o.Grace, Preflight: o.Preflight, Order: o.Order, Shard: r.shard, MaxInvalid: r.budget,
+		Logger: r.logger, Stats: stats,
+	}
+}
+
+// run prepares the run, refuses it when its first rows are over the error
+// budget, then opens the report and sends.
+func (r *importRun) run(ctx context.Context, sender importer.Sender) (int, error) {
+	stats := new(importer.Stats)
+	prep, err := importer.Prepare(r.importerOptions(sender, stats))
+	if err != nil {
+		return exitOf(runFailed(err))
 	}
 	defer prep.Close()
 	// A run over its error budget from the first rows is refused before
 	// its report exists. (On a resume, rows accepted earlier count here as
 	// valid rows, which they were; Run's own check skips them.)
-	refused, err := importer.CheckBudget(context.Background(), importer.Options{
-		Mapping: m, Inputs: inputs, ReaderOptions: ropts, DryRun: dry, Clock: clock, AppTimezone: loc,
-		Skew: ck.skew, Shard: shard, MaxInvalid: budget, Logger: logger,
+	o := r.opts
+	refused, err := importer.CheckBudget(ctx, importer.Options{
+		Mapping: r.m, Inputs: r.inputs, ReaderOptions: r.ropts, DryRun: o.DryRun, Clock: r.clock,
+		AppTimezone: r.ck.loc, Skew: r.ck.skew, Shard: r.shard, MaxInvalid: r.budget, Logger: r.logger,
 	})
 	if err != nil {
-		return runFailed(err)
+		return exitOf(runFailed(err))
 	}
 	if refused != nil {
-		return out.finish(refused, nil, "")
+		return r.finish(refused, nil, "")
 	}
 	// Every check that can refuse the run has passed: only now is the
 	// report created or opened, locked, and its header synced.
-	report, checkpoint, err := reports.Open(reportPath, reportOpenOptions(c, m, dry))
+	report, checkpoint, err := reports.Open(r.reportPath, r.reportOpenOptions())
 	if err != nil {
-		return usageErr("%v", err)
+		return exitUsage, err
 	}
 	defer report.Close()
 	if checkpoint != nil {
-		logger.Info(checkpoint.String(), "report", reportPath)
+		r.logger.Info(checkpoint.String(), "report", r.reportPath)
 	}
-
-	ctx, stop := signalContext(logger, report)
+	ctx, stop := signalContext(ctx, r.p, r.logger, report)
 	defer stop()
-
-	prog := startProgress(c, stats, logger)
+	prog := startProgress(o.Quiet, o.ProgressInterval, r.p.streams, stats, r.logger)
 	sum, runErr := prep.Run(ctx, report, checkpointOrNil(checkpoint))
 	prog.stop()
 	if err := report.Close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("report %s: %w", reportPath, err)
+		runErr = fmt.Errorf("report %s: %w", r.reportPath, err)
 	}
 	if sum == nil {
-		return runFailed(runErr)
+		return exitOf(runFailed(runErr))
 	}
-	return out.finish(sum, runErr, reportPath)
+	return r.finish(sum, runErr, r.reportPath)
 }
 
-// runOutput writes what a finished (or refused) import leaves for people
-// and monitoring: the summary on stderr (text, or one JSON object with
-// --log-format json), --summary, --metrics-file, and the next step.
-type runOutput struct {
-	c      *cli.Context
-	logger *slog.Logger
-	appID  string
-	// perRowApp: the mapping takes the app id from a column; the metrics
-	// then count per app instead of labelling them with one.
-	perRowApp bool
-	shard     importer.Shard
-}
-
-// finish writes the run's outputs and returns its exit code as an error
-// (nil for exit 0). reportPath is "" when no report was written.
-func (o runOutput) finish(sum *importer.Summary, runErr error, reportPath string) error {
-	c, logger := o.c, o.logger
+// finish writes what a finished (or refused) import leaves for people and
+// monitoring: the summary on stderr (text, or one JSON object with
+// --log-format json), --summary, --metrics-file, and the next step. It
+// returns the exit code, and the run's error. reportPath is "" when no
+// report was written.
+func (r *importRun) finish(sum *importer.Summary, runErr error, reportPath string) (int, error) {
+	o, logger, stderr := r.opts, r.logger, r.p.Err
 	sum.PeakRSS = peakRSS()
 	code := importer.ExitCode(sum, runErr)
-	jsonLogs := c.String("log-format") == "json"
+	jsonLogs := o.LogFormat == "json"
 	if jsonLogs {
 		if reportPath != "" {
 			logger.Info("report", "file", reportPath)
 		}
-		if err := reports.WriteSummaryJSONLine(os.Stderr, sum); err != nil {
+		if err := reports.WriteSummaryJSONLine(stderr, sum); err != nil {
 			logger.Error("summary", "err", err)
 		}
 	} else {
 		if reportPath != "" {
-			fmt.Fprintf(os.Stderr, "\nreport: %s\n", reportPath)
+			fmt.Fprintf(stderr, "\nreport: %s\n", reportPath)
 		}
-		if err := reports.WriteSummaryText(os.Stderr, sum); err != nil {
+		if err := reports.WriteSummaryText(stderr, sum); err != nil {
 			logger.Error("summary", "err", err)
 		}
 	}
-	if p := c.String("summary"); p != "" {
-		if err := reports.WriteSummaryJSON(p, sum); err != nil {
-			logger.Error("summary file", "file", p, "err", err)
+	if o.Summary != "" {
+		if err := reports.WriteSummaryJSON(o.Summary, sum); err != nil {
+			logger.Error("summary file", "file", o.Summary, "err", err)
 		}
 	}
-	if p := c.String("metrics-file"); p != "" {
-		labels := map[string]string{}
-		if !o.perRowApp {
-			labels["app_id"] = o.appID
-		}
-		if o.shard.Count > 1 {
-			labels["shard"] = fmt.Sprintf("%d/%d", o.shard.Index, o.shard.Count)
-		}
-		if err := writeMetrics(p, sum, labels, code); err != nil {
-			logger.Error("metrics file", "file", p, "err", err)
+	if o.MetricsFile != "" {
+		l := reports.MetricLabels{AppID: r.m.AppID, PerRowApp: r.m.PerRowAppID(), Shard: r.shard}
+		if err := reports.WriteMetrics(o.MetricsFile, sum, l, code); err != nil {
+			logger.Error("metrics file", "file", o.MetricsFile, "err", err)
 		}
 	}
-	if advice := nextStep(sum, code); advice != "" && !sum.DryRun {
+	if advice := nextStep(sum, code, r.p.Args); advice != "" && !sum.DryRun {
 		if jsonLogs {
 			logger.Info("next step", "advice", advice)
 		} else {
-			fmt.Fprintln(os.Stderr, advice)
+			fmt.Fprintln(stderr, advice)
 		}
 	}
-	if runErr != nil {
-		return &exitError{code: code, err: runErr}
-	}
-	if code != exitOK {
-		return &exitError{code: code}
-	}
-	return nil
+	return code, runErr
 }
 
 func runFailed(err error) error {
@@ -342,13 +399,13 @@ func runFailed(err error) error {
 
 // reportOpenOptions maps the flags to what reports.Open does with an
 // existing report.
-func reportOpenOptions(c *cli.Context, m *mappings.Mapping, dry bool) reports.OpenOptions {
-	o := reports.OpenOptions{Mode: reports.New, MappingName: c.String("mapping"), MappingChanged: c.Bool("mapping-changed"),
-		Options: reports.Options{MappingID: m.Fingerprint()}}
+func (r *importRun) reportOpenOptions() reports.OpenOptions {
+	o := reports.OpenOptions{Mode: reports.New, MappingName: r.opts.Mapping, MappingChanged: r.opts.MappingChanged,
+		Options: reports.Options{MappingID: r.m.Fingerprint()}}
 	switch {
-	case c.Bool("resume"):
+	case r.opts.Resume:
 		o.Mode = reports.Resume
-	case c.Bool("overwrite") || dry:
+	case r.opts.Overwrite || r.opts.DryRun:
 		o.Mode = reports.Overwrite
 	}
 	return o
@@ -369,57 +426,11 @@ func maxRetries(n int) int {
 	return n
 }
 
-// mappedReaderOptions is readerOptions projected on the mapping's columns,
-// with a flag mistake as a usage error: what check, preview and explain
-// open their inputs with.
-func mappedReaderOptions(c *cli.Context, m *mappings.Mapping) (readers.Options, error) {
-	o, err := readerOptions(c)
-	if err != nil {
-		return o, usageErr("%v", err)
-	}
-	o.Columns = m.Columns()
-	return o, nil
-}
-
-func readerOptions(c *cli.Context) (readers.Options, error) {
-	o := readers.Options{
-		Format:      readers.Format(strings.ToLower(c.String("format"))),
-		MaxRowBytes: c.Int("max-row-bytes"),
-	}
-	switch o.Format {
-	case readers.FormatAuto, readers.FormatCSV, readers.FormatNDJSON, readers.FormatParquet:
-	case "jsonl":
-		o.Format = readers.FormatNDJSON
-	default:
-		return o, fmt.Errorf("--format %q: want csv, ndjson or parquet", c.String("format"))
-	}
-	if d := c.String("delimiter"); d != "" {
-		if d == `\t` || d == "tab" {
-			d = "\t"
-		}
-		r, n := utf8.DecodeRuneInString(d)
-		if n != len(d) || r == '\n' || r == '\r' || r == '"' {
-			return o, fmt.Errorf("--delimiter %q: want one character such as , ; | or \\t", d)
-		}
-		o.CSV.Delimiter = r
-	}
-	if q := c.String("quote"); q != "" {
-		r, n := utf8.DecodeRuneInString(q)
-		if n != len(q) {
-			return o, fmt.Errorf("--quote %q: want one character", q)
-		}
-		o.CSV.Quote = r
-	}
-	o.CSV.NullValues = c.StringSlice("null-value")
-	o.CSV.Encoding = c.String("encoding")
-	return o, nil
-}
-
-// loadToken reads the token from a file or the environment. It never
-// appears in argv, logs or errors.
-func loadToken(path string, logger *slog.Logger) (string, error) {
+// loadToken reads the token from a file, else from envToken (the value
+// of $AF_S2S_TOKEN). It never appears in argv, logs or errors.
+func loadToken(path, envToken string, logger *slog.Logger) (string, error) {
 	if path == "" {
-		return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+		return strings.TrimSpace(envToken), nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -443,45 +454,16 @@ func loadToken(path string, logger *slog.Logger) (string, error) {
 	return tok, nil
 }
 
-// defaultReportPath puts the report next to the first input:
-// renewals.csv.gz -> renewals.report.csv; a folder exports/day/ ->
-// exports/day.report.csv; a glob -> afimport.report.csv in its folder;
-// with --shard 1/4, renewals.shard-1-of-4.report.csv.
-func defaultReportPath(first string, dry bool, shard importer.Shard) string {
-	suffix := ".report.csv"
-	if dry {
-		suffix = ".dry-run.report.csv"
+// signalContext cancels ctx on the first SIGINT/SIGTERM (drain and
+// stop); a second one syncs the report and exits at once.
+func signalContext(ctx context.Context, p process, logger *slog.Logger, report *reports.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	if p.Notify == nil {
+		return ctx, cancel
 	}
-	if shard.Count > 1 {
-		// Each shard keeps its own report: hosts may share a filesystem.
-		suffix = fmt.Sprintf(".shard-%d-of-%d%s", shard.Index, shard.Count, suffix)
-	}
-	if strings.ContainsAny(first, "*?[") {
-		return filepath.Join(filepath.Dir(first), "afimport"+suffix)
-	}
-	if fi, err := os.Stat(first); err == nil && fi.IsDir() {
-		return filepath.Clean(first) + suffix
-	}
-	base := first
-	for _, ext := range []string{".gz", ".zst", ".zstd"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	for _, ext := range []string{".csv", ".tsv", ".ndjson", ".jsonl", ".parquet", ".pq"} {
-		if strings.HasSuffix(strings.ToLower(base), ext) {
-			base = base[:len(base)-len(ext)]
-			break
-		}
-	}
-	return base + suffix
-}
-
-// signalContext cancels on the first SIGINT/SIGTERM (drain and stop); a
-// second one syncs the report and exits at once.
-func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	done := make(chan struct{}) // the run is over: stop listening
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	stopNotify := p.Notify(ch)
 	go func() {
 		select {
 		case s := <-ch:
@@ -494,19 +476,19 @@ func signalContext(logger *slog.Logger, report *reports.Writer) (context.Context
 		select {
 		case <-ch:
 			_ = report.Sync()
-			fmt.Fprintln(os.Stderr, "afimport: quit; the report is resumable with --resume")
-			os.Exit(exitInterrupted)
+			fmt.Fprintln(p.Err, "afimport: quit; the report is resumable with --resume")
+			p.Exit(exitInterrupted)
 		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); close(done); cancel() }
+	return ctx, func() { stopNotify(); close(done); cancel() }
 }
 
 // nextStep tells a person what to do about rows not accepted: a resume
 // retries rows that were not delivered; it cannot fix rows refused for
 // their content, nor an input that is missing, empty or unreadable. ""
 // when there is nothing to say.
-func nextStep(sum *importer.Summary, code int) string {
+func nextStep(sum *importer.Summary, code int, args []string) string {
 	if code == exitOK || code == exitUsage {
 		return ""
 	}
@@ -516,7 +498,7 @@ func nextStep(sum *importer.Summary, code int) string {
 		b.WriteString("the endpoint did not answer: check the network, DNS, proxy and --endpoint, then resume\n")
 	}
 	if undelivered > 0 || sum.Interrupted || sum.Aborted != "" {
-		fmt.Fprintf(&b, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(os.Args))
+		fmt.Fprintf(&b, "to send the rows not delivered (accepted rows are skipped), run:\n  %s\n", resumeCommand(args))
 	}
 	if n := len(sum.FailedFiles) + len(sum.MissingInputs); n > 0 {
 		fmt.Fprintf(&b, "%d input(s) missing or unreadable (listed above): running again changes nothing until they are there and readable\n", n)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +19,7 @@ import (
 // defaultInitRows is how many sample rows init reads.
 const defaultInitRows = 100
 
-func initCommand() *cli.Command {
+func initCommand(p process) *cli.Command {
 	return &cli.Command{
 		Name:  "init",
 		Usage: "write a starter mapping guessed from a sample export",
@@ -40,69 +42,97 @@ Exit codes: 0 written; 2 the sample cannot be read or used, or --out exists.`,
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out if it exists", EnvVars: env("init-force")},
 			&cli.IntFlag{Name: "rows", Value: defaultInitRows, Usage: "read at most `N` sample rows", EnvVars: env("init-rows")},
 		}, readerFlags()...),
-		Action: initAction,
+		Action: func(c *cli.Context) error {
+			if err := flagsAfterArgs(c); err != nil {
+				return err
+			}
+			return exitWith(runInit(c.Context, initOptionsFrom(c), p))
+		},
 	}
 }
 
-func initAction(c *cli.Context) error {
-	if err := flagsAfterArgs(c); err != nil {
-		return err
+// initOptions are init's flags and arguments.
+type initOptions struct {
+	Inputs   []string // the one SAMPLE
+	Endpoint string
+	AppID    string
+	Out      string // "": standard output
+	Force    bool
+	Rows     int
+	Input    inputOptions
+}
+
+func initOptionsFrom(c *cli.Context) initOptions {
+	return initOptions{Inputs: c.Args().Slice(), Endpoint: c.String("endpoint"), AppID: c.String("app-id"),
+		Out: c.String("out"), Force: c.Bool("force"), Rows: c.Int("rows"), Input: inputOptionsFrom(c)}
+}
+
+// runInit writes a starter mapping guessed from the sample to o.Out or
+// p.Out; what it noticed goes to p.Err.
+func runInit(_ context.Context, o initOptions, p process) (int, error) {
+	if len(o.Inputs) != 1 {
+		return exitUsage, fmt.Errorf("init takes one SAMPLE file (or - with --format), got %d arguments", len(o.Inputs))
 	}
-	if c.NArg() != 1 {
-		return usageErr("init takes one SAMPLE file (or - with --format), got %d arguments", c.NArg())
+	sample := o.Inputs[0]
+	if o.Rows < 1 {
+		return exitUsage, fmt.Errorf("--rows %d: want 1 or more", o.Rows)
 	}
-	sample := c.Args().First()
-	n := c.Int("rows")
-	if n < 1 {
-		return usageErr("--rows %d: want 1 or more", n)
-	}
-	ropts, err := readerOptions(c)
+	ropts, err := o.Input.readers(p.In)
 	if err != nil {
-		return usageErr("%v", err)
+		return exitUsage, err
 	}
-	path := c.String("out")
-	if _, err := os.Stat(path); path != "" && err == nil && !c.Bool("force") {
-		return usageErr("%s already exists: add --force to replace it", path)
+	if _, err := os.Stat(o.Out); o.Out != "" && err == nil && !o.Force {
+		return exitUsage, fmt.Errorf("%s already exists: add --force to replace it", o.Out)
 	}
 	// Without --delimiter, read the sample with the delimiter it seems to
 	// use, rather than guessing from one giant column.
 	readFlags := ""
-	if c.String("delimiter") == "" {
-		if d := readers.SniffDelimiter(sample, ropts); d != 0 && d != ',' {
-			ropts.CSV.Delimiter = d
-			flag := string(d)
-			if d == '\t' {
-				flag = `\t`
-			}
-			readFlags = fmt.Sprintf(" --delimiter '%s'", flag)
-			fmt.Fprintf(os.Stderr, "afimport: %s looks %q-delimited: read it with%s (pass the same to check, preview and import)\n", sample, string(d), readFlags)
-		}
+	if o.Input.Delimiter == "" {
+		readFlags = sniffDelimiter(sample, &ropts, p.Err)
 	}
-	header, rows, skipped, err := readSample(sample, ropts, n)
+	header, rows, skipped, err := readSample(sample, ropts, o.Rows)
 	if err != nil {
-		return usageErr("%v", err)
+		return exitUsage, err
 	}
 	source := filepath.Base(sample)
 	if sample == readers.StdinPath {
 		source = "standard input"
 	}
-	out, err := guess.Starter(header, rows, guess.Options{Source: source, Endpoint: c.String("endpoint"), AppID: c.String("app-id")})
+	out, err := guess.Starter(header, rows, guess.Options{Source: source, Endpoint: o.Endpoint, AppID: o.AppID})
 	if err != nil {
-		return usageErr("%s: %v", sample, err)
+		return exitUsage, fmt.Errorf("%s: %v", sample, err)
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(os.Stderr, "afimport: %d sample row(s) could not be read and were skipped: %s\n", len(skipped), rowList(skipped, 10))
+		fmt.Fprintf(p.Err, "afimport: %d sample row(s) could not be read and were skipped: %s\n", len(skipped), rowList(skipped, 10))
 	}
-	if path == "" {
-		_, err := c.App.Writer.Write(out)
-		return err
+	if o.Out == "" {
+		_, err := p.Out.Write(out)
+		return exitOf(err)
 	}
-	if err := writeNew(path, out, c.Bool("force")); err != nil {
-		return usageErr("%v", err)
+	if err := writeNew(o.Out, out, o.Force); err != nil {
+		return exitUsage, err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s from %d sample rows of %s\nnext: fix every TODO in it, then run\n  afimport check --mapping %s%s %s\n",
-		path, len(rows), sample, shellQuote(path), readFlags, shellQuote(sample))
-	return nil
+	fmt.Fprintf(p.Err, "wrote %s from %d sample rows of %s\nnext: fix every TODO in it, then run\n  afimport check --mapping %s%s %s\n",
+		o.Out, len(rows), sample, shellQuote(o.Out), readFlags, shellQuote(sample))
+	return exitOK, nil
+}
+
+// sniffDelimiter sets ropts' delimiter to the one the sample seems to use,
+// if not a comma, says so on w, and returns the flag that reads it so
+// ("" for a comma).
+func sniffDelimiter(sample string, ropts *readers.Options, w io.Writer) string {
+	d := readers.SniffDelimiter(sample, *ropts)
+	if d == 0 || d == ',' {
+		return ""
+	}
+	ropts.CSV.Delimiter = d
+	flag := string(d)
+	if d == '\t' {
+		flag = `\t`
+	}
+	readFlags := fmt.Sprintf(" --delimiter '%s'", flag)
+	fmt.Fprintf(w, "afimport: %s looks %q-delimited: read it with%s (pass the same to check, preview and import)\n", sample, string(d), readFlags)
+	return readFlags
 }
 
 // readSample reads up to n readable rows of every column of path. Rows the

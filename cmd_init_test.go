@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,22 +47,81 @@ func assertGolden(t *testing.T, name, got string) {
 	assert.Equal(t, string(want), got, "golden %s (run with -update to rewrite)", path)
 }
 
-// runCLI runs afimport in-process and returns its exit code, stdout and
-// stderr.
+// cliEnv is what an in-process afimport takes from its test instead of
+// the process: the environment (only these variables: no AF_S2S_TOKEN
+// leaks in from the developer's shell), standard input (empty when nil),
+// whether standard output is a terminal, and where the Go memory limit it
+// sets is recorded (it is never imposed on the test binary). Each run has
+// its own stdout and stderr, so tests run in parallel.
+type cliEnv struct {
+	Env           map[string]string
+	Stdin         io.Reader
+	OutIsTerminal bool
+	MemoryLimit   *atomic.Int64 // the floor import gave the memory governor
+}
+
+// withToken is an environment with only AF_S2S_TOKEN set.
+func withToken(token string) cliEnv {
+	return cliEnv{Env: map[string]string{tokenEnv: token}}
+}
+
+// run runs afimport with args (the program name left out) and returns its
+// exit code, stdout and stderr.
+func (e cliEnv) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errs syncBuffer
+	p := process{
+		streams: streams{In: e.Stdin, Out: &out, Err: &errs, OutIsTerminal: e.OutIsTerminal},
+		Args:    append([]string{"afimport"}, args...),
+		LookupEnv: func(key string) (string, bool) {
+			v, ok := e.Env[key]
+			return v, ok
+		},
+		GovernMemory: func(_ context.Context, floor int64) {
+			if e.MemoryLimit != nil {
+				e.MemoryLimit.Store(floor)
+			}
+		},
+	}
+	if p.In == nil {
+		p.In = strings.NewReader("")
+	}
+	code = run(p)
+	return code, out.String(), errs.String()
+}
+
+// runArgs is run with the whole command line, program name first, and
+// returns the exit code and stderr.
+func (e cliEnv) runArgs(t *testing.T, args []string) (code int, stderr string) {
+	t.Helper()
+	code, _, stderr = e.run(t, args[1:]...)
+	return code, stderr
+}
+
+// runCLI runs afimport in-process in an empty environment and returns its
+// exit code, stdout and stderr.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
-	stderr = captureStderr(t, func() {
-		defer func() { os.Stdout = old }()
-		code = run(append([]string{"afimport"}, args...))
-	})
-	w.Close()
-	return code, <-done, stderr
+	return cliEnv{}.run(t, args...)
+}
+
+// syncBuffer is a bytes.Buffer that the run's goroutines may write at once
+// (the logger, the progress lines).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // samplePII is the personal data of testdata/renewals.csv: emails, phones
@@ -81,6 +144,7 @@ func assertNoPII(t *testing.T, out string) {
 }
 
 func TestInitRenewalsLoadsChecksAndImports(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "starter.yaml")
 	code, stdout, stderr := runCLI(t, "init", "--out", out, "testdata/renewals.csv")
@@ -127,6 +191,7 @@ func TestInitRenewalsLoadsChecksAndImports(t *testing.T) {
 }
 
 func TestInitStdoutAndOverwrite(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI(t, "init", "--app-id", "website-www.example.com", "--endpoint", "visit", "testdata/renewals.csv")
 	require.Equal(t, exitOK, code, stderr)
@@ -150,6 +215,7 @@ func TestInitStdoutAndOverwrite(t *testing.T) {
 }
 
 func TestInitUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -174,6 +240,7 @@ func TestInitUsageErrors(t *testing.T) {
 }
 
 func TestInitSniffsTheDelimiterAndNamesUnreadableRows(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sample := filepath.Join(dir, "invoices.csv")
 	require.NoError(t, os.WriteFile(sample, []byte("invoice_id;customer_id;email;amount\n"+

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -13,45 +10,59 @@ import (
 	"afimport/importer/s2stest"
 )
 
-func mockAction(c *cli.Context) error {
-	loc, err := time.LoadLocation(c.String("app-timezone"))
-	if err != nil {
-		return usageErr("--app-timezone %q: unknown IANA timezone", c.String("app-timezone"))
-	}
-	logger, _ := newLogger("text", os.Stderr)
-	token, err := loadToken(c.String("token-file"), logger)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	cfg := s2stest.Config{
-		Token:       token,
-		Latency:     c.Duration("latency"),
-		Jitter:      c.Duration("jitter"),
-		RateLimit:   c.Float64("rate-limit"),
-		Seed:        c.Int64("seed"),
-		AppTimezone: loc,
-		Faults: s2stest.Faults{
-			P429: c.Float64("p429"), P5xx: c.Float64("p5xx"), PDrop: c.Float64("pdrop"),
-			RetryAfter: c.String("retry-after"),
+// mockOptions are mock's flags.
+type mockOptions struct {
+	Addr, TokenFile, AppTimezone string
+	Config                       s2stest.Config // all but the token and the timezone
+	TLSCert, TLSKey              string
+}
+
+func mockOptionsFrom(c *cli.Context) mockOptions {
+	return mockOptions{
+		Addr: c.String("addr"), TokenFile: c.String("token-file"), AppTimezone: c.String("app-timezone"),
+		Config: s2stest.Config{
+			Latency: c.Duration("latency"), Jitter: c.Duration("jitter"),
+			RateLimit: c.Float64("rate-limit"), Seed: c.Int64("seed"),
+			Faults: s2stest.Faults{
+				P429: c.Float64("p429"), P5xx: c.Float64("p5xx"), PDrop: c.Float64("pdrop"),
+				RetryAfter: c.String("retry-after"),
+			},
 		},
+		TLSCert: c.String("tls-cert"), TLSKey: c.String("tls-key"),
 	}
+}
+
+// runMock serves the mock S2S API until ctx ends or a signal comes,
+// logging to p.Err.
+func runMock(ctx context.Context, o mockOptions, p process) (int, error) {
+	loc, err := time.LoadLocation(o.AppTimezone)
+	if err != nil {
+		return exitUsage, fmt.Errorf("--app-timezone %q: unknown IANA timezone", o.AppTimezone)
+	}
+	logger, _ := newLogger("text", p.Err)
+	token, err := loadToken(o.TokenFile, p.getenv(tokenEnv), logger)
+	if err != nil {
+		return exitUsage, err
+	}
+	cfg := o.Config
+	cfg.Token, cfg.AppTimezone = token, loc
 	if err := cfg.Validate(); err != nil {
-		return usageErr("%v", err)
+		return exitUsage, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := p.notifyContext(ctx)
 	defer stop()
-	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+	logf := func(format string, a ...any) { fmt.Fprintf(p.Err, format+"\n", a...) }
 	serve := s2stest.ListenAndServe
-	if cert, key := c.String("tls-cert"), c.String("tls-key"); cert != "" || key != "" {
-		if cert == "" || key == "" {
-			return usageErr("--tls-cert and --tls-key go together")
+	if o.TLSCert != "" || o.TLSKey != "" {
+		if o.TLSCert == "" || o.TLSKey == "" {
+			return exitUsage, fmt.Errorf("--tls-cert and --tls-key go together")
 		}
 		serve = func(ctx context.Context, addr string, cfg s2stest.Config, logf func(string, ...any)) error {
-			return s2stest.ListenAndServeTLS(ctx, addr, cfg, cert, key, logf)
+			return s2stest.ListenAndServeTLS(ctx, addr, cfg, o.TLSCert, o.TLSKey, logf)
 		}
 	}
-	if err := serve(ctx, c.String("addr"), cfg, logf); err != nil {
-		return &exitError{code: 1, err: err}
+	if err := serve(ctx, o.Addr, cfg, logf); err != nil {
+		return exitRowsFailed, err
 	}
-	return nil
+	return exitOK, nil
 }

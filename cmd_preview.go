@@ -2,16 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"afimport/importer"
 	"afimport/mappings"
@@ -21,7 +20,7 @@ import (
 // defaultPreviewRows is how many rows preview shows.
 const defaultPreviewRows = 5
 
-func previewCommand() *cli.Command {
+func previewCommand(p process) *cli.Command {
 	return &cli.Command{
 		Name:  "preview",
 		Usage: "show the first rows' request bodies exactly as they would be sent, or why not",
@@ -46,7 +45,12 @@ future) or an input could not be read; 2 usage or mapping error.`,
 			&cli.IntFlag{Name: "rows", Value: defaultPreviewRows, Usage: "show the first `N` rows", EnvVars: env("preview-rows")},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines (the default when standard output is not a terminal)", EnvVars: env("preview-json")},
 		}, windowFlags()...), readerFlags()...),
-		Action: previewAction,
+		Action: func(c *cli.Context) error {
+			if err := flagsAfterArgs(c); err != nil {
+				return err
+			}
+			return exitWith(runPreview(c.Context, previewOptionsFrom(c), p))
+		},
 	}
 }
 
@@ -58,35 +62,6 @@ func windowFlags() []cli.Flag {
 		&cli.StringFlag{Name: "now", Usage: "pretend the clock reads this RFC 3339 `TIME`", EnvVars: env("now")},
 		&cli.DurationFlag{Name: "skew", Value: 5 * time.Minute, Usage: "how far in the future a timestamp may be", EnvVars: env("skew")},
 	}
-}
-
-// clock is where the window is judged from.
-type clock struct {
-	now  time.Time
-	loc  *time.Location
-	skew time.Duration
-}
-
-func windowClock(c *cli.Context, m *mappings.Mapping) (clock, error) {
-	ck := clock{now: time.Now(), loc: m.Timezone, skew: c.Duration("skew")}
-	if s := c.String("now"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return ck, usageErr("--now %q: want RFC 3339, e.g. 2026-11-28T00:20:00-05:00", s)
-		}
-		ck.now = t
-	}
-	if name := c.String("app-timezone"); name != "" {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			return ck, usageErr("--app-timezone %q: unknown IANA timezone", name)
-		}
-		ck.loc = loc
-	}
-	if ck.loc == nil {
-		ck.loc = time.UTC
-	}
-	return ck, nil
 }
 
 // rowOutcome is what afimport would do with one row: the same decision as
@@ -155,89 +130,113 @@ func (o rowOutcome) line() previewLine {
 	return l
 }
 
-// stdoutIsTerminal reports whether standard output is a terminal; a
-// variable so tests can take either path.
-var stdoutIsTerminal = func() bool { return term.IsTerminal(int(os.Stdout.Fd())) }
+// previewOptions are preview's flags and arguments.
+type previewOptions struct {
+	Mapping string
+	Inputs  []string
+	Rows    int
+	JSON    *bool // nil: JSON lines unless standard output is a terminal
+	Window  windowOptions
+	Input   inputOptions
+}
 
-func previewAction(c *cli.Context) error {
-	if err := flagsAfterArgs(c); err != nil {
-		return err
-	}
-	m, err := loadMapping(c)
-	if err != nil {
-		return err
-	}
-	if c.NArg() == 0 {
-		return usageErr("no INPUT given (a file, folder, glob, or - for standard input)")
-	}
-	n := c.Int("rows")
-	if n < 1 {
-		return usageErr("--rows %d: want 1 or more", n)
-	}
-	ck, err := windowClock(c, m)
-	if err != nil {
-		return err
-	}
-	asJSON := !stdoutIsTerminal()
+func previewOptionsFrom(c *cli.Context) previewOptions {
+	o := previewOptions{Mapping: c.String("mapping"), Inputs: c.Args().Slice(), Rows: c.Int("rows"),
+		Window: windowOptionsFrom(c), Input: inputOptionsFrom(c)}
 	if c.IsSet("json") {
-		asJSON = c.Bool("json")
+		asJSON := c.Bool("json")
+		o.JSON = &asJSON
 	}
-	inputs, err := expandInputs(c.Args().Slice())
-	if err != nil {
-		return err
-	}
-	ropts, err := mappedReaderOptions(c, m)
-	if err != nil {
-		return err
-	}
+	return o
+}
 
-	out := c.App.Writer
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false) // URLs keep their & as sent
-	if !asJSON {
-		fmt.Fprintf(out, "mapping %s: app %s, endpoint %s; window in %s at %s\n\n",
-			c.String("mapping"), appLabel(m), m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
+// runPreview writes the first o.Rows rows of the inputs to p.Out, as JSON
+// lines or readable blocks.
+func runPreview(_ context.Context, o previewOptions, p process) (int, error) {
+	m, err := loadMapping(o.Mapping)
+	if err != nil {
+		return exitOf(err)
 	}
-	shown, notSent := 0, 0
+	if len(o.Inputs) == 0 {
+		return exitUsage, errors.New("no INPUT given (a file, folder, glob, or - for standard input)")
+	}
+	if o.Rows < 1 {
+		return exitUsage, fmt.Errorf("--rows %d: want 1 or more", o.Rows)
+	}
+	ck, err := o.Window.clock(m)
+	if err != nil {
+		return exitOf(err)
+	}
+	asJSON := !p.OutIsTerminal
+	if o.JSON != nil {
+		asJSON = *o.JSON
+	}
+	inputs, err := expandInputs(o.Inputs)
+	if err != nil {
+		return exitOf(err)
+	}
+	ropts, err := o.Input.mapped(m, p.In)
+	if err != nil {
+		return exitOf(err)
+	}
+	if !asJSON {
+		fmt.Fprintf(p.Out, "mapping %s: app %s, endpoint %s; window in %s at %s\n\n",
+			o.Mapping, appLabel(m), m.Endpoint, ck.loc, ck.now.In(ck.loc).Format(time.RFC3339))
+	}
+	pv := previewer{m: m, ck: ck, asJSON: asJSON, out: p.Out, enc: json.NewEncoder(p.Out), limit: o.Rows}
+	pv.enc.SetEscapeHTML(false) // URLs keep their & as sent
 	var readErr error
 	for _, in := range inputs {
-		if shown == n {
+		if pv.shown == pv.limit {
 			break
 		}
-		_, err := readers.Each(in, ropts, func(row readers.Row) bool {
-			var ex *mappings.Explanation
-			if row.Err == nil {
-				e := m.Explain(row.Values)
-				ex = &e
-			}
-			o := judge(m, row, ex, ck)
-			if !sentOrFiltered(o.Status) {
-				notSent++
-			}
-			if asJSON {
-				_ = enc.Encode(o.line())
-			} else {
-				o.writeText(out)
-			}
-			shown++
-			return shown < n
-		})
-		if err != nil {
+		if _, err := readers.Each(in, ropts, pv.show); err != nil {
 			var mc *readers.MissingColumnError
 			if errors.As(err, &mc) {
-				return usageErr("the mapping reads column(s) the input lacks: %v", err)
+				return exitUsage, fmt.Errorf("the mapping reads column(s) the input lacks: %v", err)
 			}
-			fmt.Fprintf(os.Stderr, "afimport: %v\n", err)
+			fmt.Fprintf(p.Err, "afimport: %v\n", err)
 			readErr = err
 		}
 	}
 	switch {
 	case readErr != nil:
-		return &exitError{code: exitRowsFailed, err: errors.New("preview: an input could not be read")}
-	case notSent > 0:
-		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of the %d rows shown would not be sent", notSent, shown)}
+		return exitRowsFailed, errors.New("preview: an input could not be read")
+	case pv.notSent > 0:
+		return exitRowsFailed, fmt.Errorf("%d of the %d rows shown would not be sent", pv.notSent, pv.shown)
 	}
-	return nil
+	return exitOK, nil
+}
+
+// previewer shows rows until it has shown limit of them.
+type previewer struct {
+	m              *mappings.Mapping
+	ck             clock
+	asJSON         bool
+	out            io.Writer
+	enc            *json.Encoder
+	limit          int
+	shown, notSent int
+}
+
+// show writes one row; false once limit rows are shown.
+func (pv *previewer) show(row readers.Row) bool {
+	var ex *mappings.Explanation
+	if row.Err == nil {
+		e := pv.m.Explain(row.Values)
+		ex = &e
+	}
+	o := judge(pv.m, row, ex, pv.ck)
+	if !sentOrFiltered(o.Status) {
+		pv.notSent++
+	}
+	if pv.asJSON {
+		_ = pv.enc.Encode(o.line())
+	} else {
+		o.writeText(pv.out)
+	}
+	pv.shown++
+	return pv.shown < pv.limit
 }
 
 // writeText writes one row as a readable block.

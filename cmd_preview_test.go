@@ -34,6 +34,7 @@ func decodeLines(t *testing.T, out string) []previewLine {
 }
 
 func TestPreviewGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -42,6 +43,7 @@ func TestPreviewGolden(t *testing.T) {
 		{"preview_renewals.txt", []string{"--json=false"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
+			t.Parallel()
 			args := append([]string{"preview", "--mapping", "testdata/renewals.yaml", "--rows", "10", "--now", previewNow}, tc.args...)
 			code, stdout, stderr := runCLI(t, append(args, "testdata/renewals.csv")...)
 			assert.Equal(t, exitRowsFailed, code, "rows 4, 6, 8 and 9 are invalid: %s", stderr)
@@ -53,18 +55,18 @@ func TestPreviewGolden(t *testing.T) {
 }
 
 func TestPreviewTerminalIsReadable(t *testing.T) {
-	old := stdoutIsTerminal
-	stdoutIsTerminal = func() bool { return true }
-	defer func() { stdoutIsTerminal = old }()
-	_, stdout, _ := runCLI(t, "preview", "--mapping", "testdata/renewals.yaml", "--now", previewNow, "testdata/renewals.csv")
+	t.Parallel()
+	terminal := cliEnv{OutIsTerminal: true}
+	_, stdout, _ := terminal.run(t, "preview", "--mapping", "testdata/renewals.yaml", "--now", previewNow, "testdata/renewals.csv")
 	assert.Contains(t, stdout, "testdata/renewals.csv row 4  INVALID\n")
-	_, stdout, _ = runCLI(t, "preview", "--json", "--mapping", "testdata/renewals.yaml", "--now", previewNow, "testdata/renewals.csv")
+	_, stdout, _ = terminal.run(t, "preview", "--json", "--mapping", "testdata/renewals.yaml", "--now", previewNow, "testdata/renewals.csv")
 	assert.Len(t, decodeLines(t, stdout), 5, "--json wins over the terminal")
 }
 
 // TestPreviewBodiesAreWhatImportSends runs a live import against a server
 // that records every body, and compares with preview: byte for byte.
 func TestPreviewBodiesAreWhatImportSends(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	sent := map[string]string{} // customer_dedup_id -> body
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,16 +82,16 @@ func TestPreviewBodiesAreWhatImportSends(t *testing.T) {
 	}))
 	defer srv.Close()
 	const token = "s3cret-preview-token"
-	t.Setenv(tokenEnv, token)
+	cli := withToken(token)
 
-	code, stdout, stderr := runCLI(t, "preview", "--mapping", "testdata/renewals.yaml", "--rows", "100", "testdata/renewals.csv")
+	code, stdout, stderr := cli.run(t, "preview", "--mapping", "testdata/renewals.yaml", "--rows", "100", "testdata/renewals.csv")
 	assert.Equal(t, exitRowsFailed, code)
 	lines := decodeLines(t, stdout)
 	require.Len(t, lines, 15, "every row of the sample")
 	assert.NotContains(t, stdout+stderr, token)
 
 	report := filepath.Join(t.TempDir(), "r.csv")
-	code, _, stderr = runCLI(t, "import", "--quiet", "--mapping", "testdata/renewals.yaml", "--endpoint", srv.URL, "--report", report, "testdata/renewals.csv")
+	code, _, stderr = cli.run(t, "import", "--quiet", "--mapping", "testdata/renewals.yaml", "--endpoint", srv.URL, "--report", report, "testdata/renewals.csv")
 	require.Equal(t, exitRowsFailed, code, stderr)
 	valid := 0
 	for _, l := range lines {
@@ -106,6 +108,7 @@ func TestPreviewBodiesAreWhatImportSends(t *testing.T) {
 }
 
 func TestPreviewWindowVerdicts(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		now, status string
 		code        int
@@ -121,6 +124,7 @@ func TestPreviewWindowVerdicts(t *testing.T) {
 		"r-1,cus_1,a@example.com,,US,Al,pro,1,USD,2024-03-01T10:00:00Z\n"), 0o644))
 	for _, tt := range tests {
 		t.Run(tt.now, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, "preview", "--mapping", "testdata/renewals.yaml", "--now", tt.now, in)
 			assert.Equal(t, tt.code, code, stderr)
 			lines := decodeLines(t, stdout)
@@ -141,6 +145,7 @@ func TestPreviewWindowVerdicts(t *testing.T) {
 
 // A mapping that sends a hashed column unhashed too: preview hides it.
 func TestPreviewRedactsUnhashedPII(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping+"  event_value.custom_parameters.contact: { column: email }\n")
 	in := filepath.Join(dir, "r.csv")
@@ -157,6 +162,7 @@ func TestPreviewRedactsUnhashedPII(t *testing.T) {
 }
 
 func TestPreviewUsageErrors(t *testing.T) {
+	t.Parallel()
 	noCol := filepath.Join(t.TempDir(), "nocol.csv")
 	require.NoError(t, os.WriteFile(noCol, []byte("renewal_id,user_id\nr-1,u-1\n"), 0o644))
 	tests := []struct {
@@ -172,6 +178,7 @@ func TestPreviewUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := runCLI(t, append([]string{"preview"}, tt.args...)...)
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, tt.want)

@@ -33,9 +33,8 @@ func TestMain(m *testing.M) {
 		if s := os.Getenv("AFIMPORT_TEST_FSIZE"); s != "" && limitFileSize(s) != nil {
 			os.Exit(99)
 		}
-		os.Exit(run(os.Args))
+		os.Exit(run(osProcess(os.Args)))
 	}
-	setGoMemoryLimit = func(limit int64) int64 { lastGoMemoryLimit.Store(limit); return 0 }
 	os.Exit(m.Run())
 }
 

@@ -62,7 +62,9 @@ func runHostile(t *testing.T, mapping, input string, extra ...string) (hostileOu
 	args := append([]string{"afimport", "import", "--quiet", "--mapping", mapping, "--report", report, "--summary", summary}, extra...)
 	args = append(args, input)
 	var o hostileOutcome
-	stderr := captureStderr(t, func() { o.exit = run(args) })
+	var stderr string
+	// The token of the live cases' server (TestHostileInputs).
+	o.exit, stderr = withToken("hostile-token").runArgs(t, args)
 
 	var sum struct {
 		FailedFiles []struct{ File string } `json:"failed_files"`
@@ -106,10 +108,10 @@ func checkGolden(t *testing.T, name string, got hostileOutcome) {
 // TestHostileInputs runs each input of testdata/hostile and compares what
 // the report says about every row with the golden file next to it.
 func TestHostileInputs(t *testing.T) {
+	t.Parallel()
 	mapping := filepath.Join(hostileDir, "mapping.yaml")
 	srv := s2stest.NewServer(s2stest.Config{Token: "hostile-token"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "hostile-token")
 	live := []string{"--endpoint", srv.URL()}
 	dry := []string{"--dry-run"}
 	tests := []struct {
@@ -160,6 +162,7 @@ func TestHostileInputs(t *testing.T) {
 
 // TestHostileWideRow: 10,000 columns, generated.
 func TestHostileWideRow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "wide.csv")
 	var b bytes.Buffer
@@ -182,6 +185,7 @@ func TestHostileWideRow(t *testing.T) {
 // TestHostileTruncatedGzip: a gzip stream cut in the middle. The rows
 // before the cut are reported, the file is named as failed, exit 1.
 func TestHostileTruncatedGzip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var plain bytes.Buffer
 	plain.WriteString("renewal_id,user_id,email,phone,country,first_name,plan,amount,currency,renewed_at\n")
@@ -210,6 +214,7 @@ func TestHostileTruncatedGzip(t *testing.T) {
 
 // TestHostileParquetCutInHalf: a clear error, exit 1, no panic.
 func TestHostileParquetCutInHalf(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	b, err := os.ReadFile("readers/testdata/parquet/renewals.parquet")
 	require.NoError(t, err)
@@ -236,6 +241,7 @@ fields:
 // row size), the next row still reads, and memory stays bounded (the child
 // process is measured).
 func TestHostileHugeLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "huge.csv")
 	f, err := os.Create(in)
@@ -320,6 +326,7 @@ func echoServer(status int, json bool, pad int) *httptest.Server {
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	right := s2stest.NewServer(s2stest.Config{Token: "the-right-token"})
 	defer right.Close()
 	servers := map[string]string{"401": right.URL()}
@@ -378,6 +385,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 }
 
 func TestTokenFileModeWarning(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mode os.FileMode
 		warn bool
@@ -389,11 +397,7 @@ func TestTokenFileModeWarning(t *testing.T) {
 			tf := filepath.Join(dir, "token")
 			require.NoError(t, os.WriteFile(tf, []byte(secretToken), 0o600))
 			require.NoError(t, os.Chmod(tf, tc.mode))
-			var code int
-			stderr := captureStderr(t, func() {
-				code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--token-file", tf,
-					"--mapping", mappingFile(t, dir, e2eMapping), in})
-			})
+			code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--token-file", tf, "--mapping", mappingFile(t, dir, e2eMapping), in})
 			assert.Equal(t, exitOK, code, stderr)
 			if tc.warn {
 				assert.Contains(t, stderr, "readable or writable by other users")
@@ -436,6 +440,7 @@ var piiRows = [][]string{
 }
 
 func TestPIINeverPrinted(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)

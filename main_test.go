@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,24 +136,11 @@ func mappingFile(t *testing.T, dir, text string) string {
 	return p
 }
 
-// captureStderr runs f with os.Stderr redirected and returns what it wrote.
-func captureStderr(t *testing.T, f func()) string {
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	old := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
-	defer func() { os.Stderr = old }()
-	f()
-	w.Close()
-	os.Stderr = old
-	return <-done
-}
-
 func TestImportEndToEndAgainstMock(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"csv", "ndjson"} {
 		t.Run(format, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			rows := mixedRows(300, time.Now())
 			in := filepath.Join(dir, "renewals."+format)
@@ -165,12 +151,8 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 			}
 			srv := s2stest.NewServer(s2stest.Config{Token: "t0ken-e2e"})
 			defer srv.Close()
-			t.Setenv(tokenEnv, "t0ken-e2e")
-			var code int
-			stderr := captureStderr(t, func() {
-				code = run([]string{"afimport", "import", "--quiet", "--mapping", mappingFile(t, dir, e2eMapping),
-					"--endpoint", srv.URL(), in})
-			})
+			cli := withToken("t0ken-e2e")
+			code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--mapping", mappingFile(t, dir, e2eMapping), "--endpoint", srv.URL(), in})
 			assert.Equal(t, exitRowsFailed, code, stderr)
 			got, _ := readReport(t, filepath.Join(dir, "renewals.report.csv"))
 			require.Len(t, got, len(rows), "one line per input row")
@@ -199,18 +181,15 @@ func TestImportEndToEndAgainstMock(t *testing.T) {
 }
 
 func TestImportWrongTokenStopsWithExit3(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rows := mixedRows(500, time.Now())
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, rows)
 	srv := s2stest.NewServer(s2stest.Config{Token: "the-right-token"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "s3cret-wrong-token")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--concurrency", "4", "--mapping", mappingFile(t, dir, e2eMapping),
-			"--endpoint", srv.URL(), in})
-	})
+	cli := withToken("s3cret-wrong-token")
+	code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--concurrency", "4", "--mapping", mappingFile(t, dir, e2eMapping), "--endpoint", srv.URL(), in})
 	assert.Equal(t, exitAborted, code)
 	assert.LessOrEqual(t, srv.Stats().Requests, int64(4), "stops within a bounded number of requests")
 	got, _ := readReport(t, filepath.Join(dir, "r.report.csv"))
@@ -229,25 +208,23 @@ func TestImportWrongTokenStopsWithExit3(t *testing.T) {
 }
 
 func TestImportMappingErrorExit2WithPosition(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, mixedRows(3, time.Now()))
 	bad := strings.Replace(e2eMapping, "event_name:  ", "event_nmae:  ", 1)
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--mapping", mappingFile(t, dir, bad), "--endpoint", "mock", in})
-	})
+	code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--mapping", mappingFile(t, dir, bad), "--endpoint", "mock", in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "m.yaml:6:")
 	assert.NoFileExists(t, filepath.Join(dir, "r.report.csv"))
 }
 
 func TestImportUsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, mixedRows(3, time.Now()))
 	m := mappingFile(t, dir, e2eMapping)
-	t.Setenv(tokenEnv, "")
 	tests := []struct {
 		name string
 		args []string
@@ -263,11 +240,12 @@ func TestImportUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cli := withToken("")
 			if tt.name == "plain http refused off loopback" {
-				t.Setenv(tokenEnv, "x")
+				cli = withToken("x")
 			}
-			var code int
-			stderr := captureStderr(t, func() { code = run(append([]string{"afimport", "import"}, tt.args...)) })
+			code, stderr := cli.runArgs(t, append([]string{"afimport", "import"}, tt.args...))
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, tt.want)
 		})
@@ -275,6 +253,7 @@ func TestImportUsageErrors(t *testing.T) {
 }
 
 func TestImportDryRunNowAndExistingReport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	// A row stamped 2026-11-27 15:00 New York: sendable until 2026-11-28 00:30 EST.
@@ -286,10 +265,7 @@ func TestImportDryRunNowAndExistingReport(t *testing.T) {
 		{"2026-11-28T00:30:00-05:00", "valid"},
 		{"2026-11-28T00:31:00-05:00", "late"},
 	} {
-		var code int
-		stderr := captureStderr(t, func() {
-			code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--now", tc.now, "--mapping", m, in})
-		})
+		code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--now", tc.now, "--mapping", m, in})
 		got, _ := readReport(t, filepath.Join(dir, "r.dry-run.report.csv"))
 		assert.Equal(t, tc.want, got[1]["status"], tc.now)
 		if tc.want == "valid" {
@@ -299,15 +275,13 @@ func TestImportDryRunNowAndExistingReport(t *testing.T) {
 	}
 	// A live run refuses to overwrite an existing report without --resume.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "r.report.csv"), []byte("x"), 0o644))
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, in})
-	})
+	code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--resume")
 }
 
 func TestImportResumeSkipsAccepted(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	rows := mixedRows(40, time.Now())
@@ -315,13 +289,12 @@ func TestImportResumeSkipsAccepted(t *testing.T) {
 	m := mappingFile(t, dir, e2eMapping)
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
+	cli := withToken("tok")
 	args := []string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, in}
-	captureStderr(t, func() { run(args) })
+	cli.runArgs(t, args)
 	first := srv.Stats().Accepted
 	require.Positive(t, first)
-	var code int
-	stderr := captureStderr(t, func() { code = run(append(args[:2:2], append([]string{"--resume"}, args[2:]...)...)) })
+	code, stderr := cli.runArgs(t, append(args[:2:2], append([]string{"--resume"}, args[2:]...)...))
 	assert.Equal(t, exitRowsFailed, code, stderr) // the invalid rows are still invalid
 	assert.Equal(t, first, srv.Stats().Accepted, "nothing accepted twice")
 	assert.Empty(t, srv.Stats().Duplicates())
@@ -338,6 +311,7 @@ func goodRows(n int) []e2eRow {
 }
 
 func TestImportMetricsFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.csv")
 	writeCSV(t, good, goodRows(20))
@@ -347,9 +321,7 @@ func TestImportMetricsFile(t *testing.T) {
 	metrics := filepath.Join(dir, "afimport.prom")
 
 	var code int
-	captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, good})
-	})
+	code, _ = cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, good})
 	require.Equal(t, exitOK, code)
 	b, err := os.ReadFile(metrics)
 	require.NoError(t, err)
@@ -361,9 +333,7 @@ func TestImportMetricsFile(t *testing.T) {
 	require.NotEmpty(t, success)
 
 	// A failing run keeps the previous success time.
-	captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, mixed})
-	})
+	code, _ = cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, "--metrics-file", metrics, mixed})
 	require.Equal(t, exitRowsFailed, code)
 	b, err = os.ReadFile(metrics)
 	require.NoError(t, err)
@@ -382,19 +352,17 @@ func lastSuccessLine(text string) string {
 }
 
 func TestImportShardsSplitOneExport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, goodRows(200))
 	m := mappingFile(t, dir, e2eMapping)
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
+	cli := withToken("tok")
 	total := 0
 	for i := range 3 {
-		var code int
-		stderr := captureStderr(t, func() {
-			code = run([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--shard", fmt.Sprintf("%d/3", i), in})
-		})
+		code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--shard", fmt.Sprintf("%d/3", i), in})
 		require.Equal(t, exitOK, code, stderr)
 		got, _ := readReport(t, filepath.Join(dir, fmt.Sprintf("r.shard-%d-of-3.report.csv", i)))
 		total += len(got)
@@ -408,6 +376,7 @@ func TestImportShardsSplitOneExport(t *testing.T) {
 // (timestamptz, decimal(18,2), strings, nulls) and its CSV twin give the
 // same report and send byte-identical bodies (exact decimals included).
 func TestParquetImportsLikeItsCSVTwin(t *testing.T) {
+	t.Parallel()
 	const mapping = `app_id: website-www.example.com
 endpoint: event
 timezone: UTC
@@ -430,12 +399,10 @@ fields:
 		require.NoError(t, os.WriteFile(in, b, 0o644))
 		srv := s2stest.NewServer(s2stest.Config{Token: "tok", KeepBodies: 1000})
 		defer srv.Close()
-		t.Setenv(tokenEnv, "tok")
+		cli := withToken("tok")
 		m := mappingFile(t, dir, fmt.Sprintf(mapping, extra))
 		report := filepath.Join(dir, "report.csv")
-		stderr := captureStderr(t, func() {
-			run(append([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--report", report}, append(args, in)...))
-		})
+		_, stderr := cli.runArgs(t, append([]string{"afimport", "import", "--quiet", "--endpoint", srv.URL(), "--mapping", m, "--report", report}, append(args, in)...))
 		got, _ := readReport(t, report)
 		require.NotEmpty(t, got, stderr)
 		out := map[int]outcome{}
@@ -477,6 +444,7 @@ fields:
 }
 
 func TestResumeCommand(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "afimport import --resume --mapping m.yaml 'my file.csv'",
 		resumeCommand([]string{"afimport", "import", "--mapping", "m.yaml", "my file.csv"}))
 	assert.Equal(t, "afimport import --resume --mapping m.yaml x.csv",
@@ -488,6 +456,7 @@ func TestResumeCommand(t *testing.T) {
 }
 
 func TestImportFromStdinGzip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "r.csv")
 	writeCSV(t, plain, goodRows(30))
@@ -502,16 +471,10 @@ func TestImportFromStdinGzip(t *testing.T) {
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	go func() { w.Write(gz.Bytes()); w.Close() }()
-	old := os.Stdin
-	os.Stdin = r
-	defer func() { os.Stdin = old }()
+	defer r.Close()
 
 	report := filepath.Join(dir, "stdin.report.csv")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--format", "csv",
-			"--mapping", mappingFile(t, dir, e2eMapping), "--report", report, "-"})
-	})
+	code, stderr := cliEnv{Stdin: r}.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--format", "csv", "--mapping", mappingFile(t, dir, e2eMapping), "--report", report, "-"})
 	require.Equal(t, exitOK, code, stderr)
 	got, _ := readReport(t, report)
 	assert.Len(t, got, 30)
@@ -519,19 +482,15 @@ func TestImportFromStdinGzip(t *testing.T) {
 }
 
 func TestImportRefusesInitPlaceholders(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, goodRows(3))
 	m := mappingFile(t, dir, strings.Replace(e2eMapping, "value: af_subscription_renewal", "value: TODO_event_name", 1))
-	t.Setenv(tokenEnv, "tok")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "https://events.appsflyer.com", "--mapping", m, in})
-	})
+	cli := withToken("tok")
+	code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "https://events.appsflyer.com", "--mapping", m, in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "TODO_event_name")
-	captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, in})
-	})
+	code, _ = cli.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, in})
 	assert.Equal(t, exitOK, code, "a dry run still works")
 }

@@ -14,6 +14,7 @@ import (
 
 	"afimport/importer"
 	"afimport/importer/s2stest"
+	"afimport/reports"
 )
 
 // nightRows is n good rows of which every invalidEvery-th (when > 0) has a
@@ -45,22 +46,18 @@ func metricValue(t *testing.T, text, name string) string {
 // against one mock: a normal night within the error budget, a night whose
 // export did not arrive, and a night whose export is broken.
 func TestCronThreeNights(t *testing.T) {
+	t.Parallel()
 	const token = "nightly-t0ken-0123456789"
 	srv := s2stest.NewServer(s2stest.Config{Token: token})
 	defer srv.Close()
-	t.Setenv(tokenEnv, token)
+	cli := withToken(token)
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	metrics := filepath.Join(dir, "afimport.prom")
 	summary := filepath.Join(dir, "summary.json")
 
 	night := func(day string) (int, string, string) {
-		var code int
-		stderr := captureStderr(t, func() {
-			code = run([]string{"afimport", "import", "--quiet", "--resume", "--endpoint", srv.URL(),
-				"--mapping", m, "--max-invalid", "5%", "--summary", summary, "--metrics-file", metrics,
-				filepath.Join(dir, "exports", day) + string(filepath.Separator)})
-		})
+		code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--resume", "--endpoint", srv.URL(), "--mapping", m, "--max-invalid", "5%", "--summary", summary, "--metrics-file", metrics, filepath.Join(dir, "exports", day) + string(filepath.Separator)})
 		b, err := os.ReadFile(metrics)
 		require.NoError(t, err, "metrics are written every night\n%s", stderr)
 		return code, string(b), stderr
@@ -82,7 +79,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.Contains(t, stderr, "invalid rows: 30 of 1000 (3.0%), within --max-invalid 5%")
 	assert.NotContains(t, stderr, "--resume", "no advice when all is well")
 	assert.Equal(t, "0", metricValue(t, text, "afimport_last_exit_code"))
-	success := metricValue(t, text, lastSuccessMetric)
+	success := metricValue(t, text, reports.LastSuccessMetric)
 	assert.NotEqual(t, "0", success, "a night within the budget is a success")
 	assert.Equal(t, "0", metricValue(t, text, "afimport_over_budget"))
 	assert.EqualValues(t, 970, srv.Stats().Accepted)
@@ -96,7 +93,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.NotContains(t, stderr, "--resume", "a resume cannot bring the export")
 	assert.Equal(t, "1", metricValue(t, text, "afimport_inputs_missing"))
 	assert.Equal(t, "1", metricValue(t, text, "afimport_last_exit_code"))
-	assert.Equal(t, success, metricValue(t, text, lastSuccessMetric), "the last success is kept, so the 26h alert can fire")
+	assert.Equal(t, success, metricValue(t, text, reports.LastSuccessMetric), "the last success is kept, so the 26h alert can fire")
 	s := readSummary()
 	require.Len(t, s["missing_inputs"], 1)
 	assert.Zero(t, srv.Stats().Requests)
@@ -112,7 +109,7 @@ func TestCronThreeNights(t *testing.T) {
 	assert.Contains(t, stderr, "refused: the first 1000 rows hold 500 invalid (50.0%), over --max-invalid 5%: nothing was sent")
 	assert.Contains(t, stderr, `column "email"`, "the top reasons say what is wrong")
 	assert.Equal(t, "1", metricValue(t, text, "afimport_over_budget"))
-	assert.Equal(t, success, metricValue(t, text, lastSuccessMetric))
+	assert.Equal(t, success, metricValue(t, text, reports.LastSuccessMetric))
 	assert.NoFileExists(t, filepath.Join(dir, "exports", "2026-12-06.report.csv"), "a run refused at start leaves no report")
 	s = readSummary()
 	assert.Equal(t, true, s["over_budget"])
@@ -120,6 +117,7 @@ func TestCronThreeNights(t *testing.T) {
 }
 
 func TestImportMissingInputs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	empty := filepath.Join(dir, "empty")
@@ -134,11 +132,7 @@ func TestImportMissingInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			metrics, summary := filepath.Join(dir, "m.prom"), filepath.Join(dir, "s.json")
-			var code int
-			stderr := captureStderr(t, func() {
-				code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m,
-					"--metrics-file", metrics, "--summary", summary, tt.input})
-			})
+			code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, "--metrics-file", metrics, "--summary", summary, tt.input})
 			assert.Equal(t, exitRowsFailed, code, stderr)
 			assert.Contains(t, stderr, tt.want)
 			b, err := os.ReadFile(metrics)
@@ -151,13 +145,12 @@ func TestImportMissingInputs(t *testing.T) {
 	}
 	// A mistake in the command stays exit 2.
 	var code int
-	captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, filepath.Join(dir, "[")})
-	})
+	code, _ = cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, filepath.Join(dir, "[")})
 	assert.Equal(t, exitUsage, code)
 }
 
 func TestImportBudgetDryRun(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	in := filepath.Join(dir, "r.csv")
@@ -170,48 +163,38 @@ func TestImportBudgetDryRun(t *testing.T) {
 		if tc.budget != "" {
 			args = append(args, "--max-invalid", tc.budget)
 		}
-		var code int
-		stderr := captureStderr(t, func() { code = run(append(args, in)) })
+		code, stderr := cliEnv{}.runArgs(t, append(args, in))
 		assert.Equal(t, tc.want, code, "--max-invalid %q\n%s", tc.budget, stderr)
 	}
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--dry-run", "--mapping", m, "--max-invalid", "five", in})
-	})
+	code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--dry-run", "--mapping", m, "--max-invalid", "five", in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--max-invalid")
 }
 
 func TestImportSemicolonFileNamesTheDelimiter(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	in := filepath.Join(dir, "r.csv")
 	require.NoError(t, os.WriteFile(in, []byte("renewal_id;user_id;email;amount;currency;renewed_at;plan\n"+
 		"r-1;cus_1;a@example.com;1;USD;;pro\n"), 0o644))
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, in})
-	})
+	code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--mapping", m, in})
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "use --delimiter ';'")
-	stderr = captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--overwrite", "--delimiter", ";", "--mapping", m, in})
-	})
+	code, stderr = cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--overwrite", "--delimiter", ";", "--mapping", m, in})
 	assert.Equal(t, exitOK, code, stderr)
 }
 
 func TestImportEmptyFileGetsNoResumeAdvice(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	good := filepath.Join(dir, "a.csv")
 	writeCSV(t, good, goodRows(3))
 	empty := filepath.Join(dir, "b.csv")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	t.Setenv(tokenEnv, "")
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, good, empty})
-	})
+	cli := withToken("")
+	code, stderr := cli.runArgs(t, []string{"afimport", "import", "--quiet", "--endpoint", "mock", "--mapping", m, good, empty})
 	assert.Equal(t, exitRowsFailed, code, stderr)
 	assert.Contains(t, stderr, "failed files:\n  "+empty+": ")
 	assert.Contains(t, stderr, "empty")
@@ -220,14 +203,12 @@ func TestImportEmptyFileGetsNoResumeAdvice(t *testing.T) {
 }
 
 func TestImportLogFormatJSONSummaryIsOneObject(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, e2eMapping)
 	in := filepath.Join(dir, "r.csv")
 	writeCSV(t, in, nightRows(20, 10))
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run([]string{"afimport", "import", "--quiet", "--dry-run", "--log-format", "json", "--mapping", m, in})
-	})
+	code, stderr := cliEnv{}.runArgs(t, []string{"afimport", "import", "--quiet", "--dry-run", "--log-format", "json", "--mapping", m, in})
 	assert.Equal(t, exitRowsFailed, code)
 	var summaries int
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
@@ -247,6 +228,7 @@ func TestImportLogFormatJSONSummaryIsOneObject(t *testing.T) {
 }
 
 func TestHelpTopicsAndSuggestions(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runCLI(t, "help", "import")
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "Exit codes:", "import --help has a description with the exit codes")
@@ -268,6 +250,7 @@ func TestHelpTopicsAndSuggestions(t *testing.T) {
 }
 
 func TestProgressLabelsSayWhatTheyCount(t *testing.T) {
+	t.Parallel()
 	s := importer.Snapshot{Done: 1200, ByStatus: map[importer.Status]int64{importer.StatusAccepted: 1200}}
 	assert.Equal(t, "1200 rows done, 600/s accepted 1200", describe(s, 2*time.Second))
 }

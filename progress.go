@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"afimport/importer"
 )
@@ -22,16 +20,18 @@ type progress struct {
 	exit chan struct{}
 }
 
-func startProgress(c *cli.Context, stats *importer.Stats, logger *slog.Logger) *progress {
+// startProgress starts showing stats on s.Err until stop: nothing when
+// quiet, a bar on a terminal, else a log line every interval.
+func startProgress(quiet bool, interval time.Duration, s streams, stats *importer.Stats, logger *slog.Logger) *progress {
 	p := &progress{done: make(chan struct{}), exit: make(chan struct{})}
-	if c.Bool("quiet") {
+	if quiet {
 		close(p.exit)
 		return p
 	}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		go p.bar(stats)
+	if s.ErrIsTerminal {
+		go p.bar(stats, s.Err)
 	} else {
-		go p.logLines(stats, logger, c.Duration("progress-interval"))
+		go p.logLines(stats, logger, interval)
 	}
 	return p
 }
@@ -45,11 +45,11 @@ func (p *progress) stop() {
 	<-p.exit
 }
 
-func (p *progress) bar(stats *importer.Stats) {
+func (p *progress) bar(stats *importer.Stats, w io.Writer) {
 	defer close(p.exit)
 	total := stats.Snapshot().BytesTotal
 	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetWriter(w),
 		progressbar.OptionShowBytes(total > 0),
 		progressbar.OptionSetWidth(24),
 		progressbar.OptionThrottle(200*time.Millisecond),

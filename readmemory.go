@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"os"
-	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 
@@ -65,32 +64,31 @@ func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxM
 	return warnings, needMB
 }
 
-// setMemoryLimit makes a budget of maxMB the Go runtime's soft memory limit,
-// less what is not Go memory (the mapped binary), unless GOMEMLIMIT is set:
-// the collector then works harder near the budget instead of letting the
-// heap grow to twice its live size and the pod be OOM-killed.
-func setMemoryLimit(maxMB int) {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
+// setMemoryLimit makes a budget of maxMB the Go runtime's soft memory
+// limit, less what is not Go memory (the mapped binary), until ctx ends,
+// unless GOMEMLIMIT is set: the collector then works harder near the budget
+// instead of letting the heap grow to twice its live size and the pod be
+// OOM-killed. When the run's working set needs more than the budget (a
+// thousand requests in flight), the limit follows it with some headroom
+// rather than let the collector run without end (internal/memlimit).
+func setMemoryLimit(ctx context.Context, maxMB int, p process) {
+	if _, set := p.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
 		return
 	}
-	setGoMemoryLimit(int64(max(maxMB-notHeapMB, 16)) * 1e6)
+	p.GovernMemory(ctx, int64(max(maxMB-notHeapMB, 16))*1e6)
 }
-
-// setGoMemoryLimit is debug.SetMemoryLimit; in-process tests record the
-// limit instead of imposing it on the test binary.
-var setGoMemoryLimit = debug.SetMemoryLimit
 
 // warnReadMemory is import's part before the first row: a warning for each
 // Parquet input that needs more than --max-memory to read, and the Go
 // memory limit: the budget, or the largest input's need when that is more
 // (a file that needs more is read at its need, with the warning, rather
 // than at a collector running without end).
-func warnReadMemory(logger interface{ Warn(string, ...any) }, inputs, columns []string, ropts readers.Options, maxMB int) {
+func warnReadMemory(ctx context.Context, logger interface{ Warn(string, ...any) }, inputs, columns []string, ropts readers.Options, maxMB int, p process) {
 	warnings, needMB := parquetMemoryWarnings(inputs, columns, ropts, maxMB)
 	for _, w := range warnings {
 		logger.Warn(w)
 	}
 	if maxMB > 0 {
-		setMemoryLimit(max(maxMB, needMB))
+		setMemoryLimit(ctx, max(maxMB, needMB), p)
 	}
 }

@@ -23,6 +23,7 @@ import (
 // whose layout needs more than --max-memory, naming the file and the fix,
 // and stay quiet under the default budget.
 func TestParquetReadMemoryWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := mappingFile(t, dir, `app_id: website-www.example.com
 endpoint: event
@@ -46,34 +47,36 @@ fields:
 	assert.NotContains(t, stdout, "needs about")
 
 	report := filepath.Join(dir, "report.csv")
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--max-memory", "30", "--mapping", m, "--report", report, pq)
+	var limit atomic.Int64
+	env := cliEnv{MemoryLimit: &limit}
+	code, _, stderr = env.run(t, "import", "--quiet", "--dry-run", "--max-memory", "30", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, warn)
-	assert.EqualValues(t, 16e6, lastGoMemoryLimit.Load(), "the file's need less 24 MB, at least 16 MB")
+	assert.EqualValues(t, 16e6, limit.Load(), "the file's need less 24 MB, at least 16 MB")
 
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "100", "--mapping", m, "--report", report, pq)
+	code, _, stderr = env.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "100", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.NotContains(t, stderr, "needs about")
-	assert.EqualValues(t, 76e6, lastGoMemoryLimit.Load(), "--max-memory less 24 MB")
+	assert.EqualValues(t, 76e6, limit.Load(), "--max-memory less 24 MB")
 
 	// A file that needs more than the budget is read at its need, with the
 	// warning, rather than with the collector running without end.
 	big := filepath.Join(dir, "big.parquet")
 	writeOnePageParquet(t, big, 100_000)
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "30", "--mapping", m, "--report", report, big)
+	code, _, stderr = env.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "30", "--mapping", m, "--report", report, big)
 	assert.Equal(t, exitRowsFailed, code, stderr) // the long user_id values are invalid; it is the memory that counts
 	need := regexp.MustCompile(`needs about (\d+) MB to read, over --max-memory 30 MB`).FindStringSubmatch(stderr)
 	require.NotNil(t, need, stderr)
 	mb, err := strconv.Atoi(need[1])
 	require.NoError(t, err)
 	assert.Greater(t, mb, 45)
-	assert.InDelta(t, float64(mb-24)*1e6, float64(lastGoMemoryLimit.Load()), 1e6, "the file's need less 24 MB")
+	assert.InDelta(t, float64(mb-24)*1e6, float64(limit.Load()), 1e6, "the file's need less 24 MB")
 
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	lastGoMemoryLimit.Store(0)
-	code, _, stderr = runCLI(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
+	limit.Store(0)
+	withLimit := cliEnv{Env: map[string]string{"GOMEMLIMIT": "1GiB"}, MemoryLimit: &limit}
+	code, _, stderr = withLimit.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
-	assert.Zero(t, lastGoMemoryLimit.Load(), "GOMEMLIMIT wins")
+	assert.Zero(t, limit.Load(), "GOMEMLIMIT wins")
 }
 
 // writeOnePageParquet writes n rows of user_id and renewal_id (~110 bytes
@@ -102,6 +105,3 @@ func writeOnePageParquet(t *testing.T, path string, n int) {
 	require.NoError(t, w.Write(rec))
 	require.NoError(t, w.Close())
 }
-
-// lastGoMemoryLimit is the last limit import set (see TestMain).
-var lastGoMemoryLimit atomic.Int64

@@ -22,14 +22,17 @@ import (
 	"afimport/reports"
 )
 
-// importIn runs afimport import in-process with args and returns the exit
-// code and stderr.
+// importIn runs afimport import in-process with args, the token "tok" in
+// its environment, and returns the exit code and stderr.
 func importIn(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	var code int
-	stderr := captureStderr(t, func() {
-		code = run(append([]string{"afimport", "import", "--quiet"}, args...))
-	})
+	return importWith(t, withToken("tok"), args...)
+}
+
+// importWith is importIn in e.
+func importWith(t *testing.T, e cliEnv, args ...string) (int, string) {
+	t.Helper()
+	code, _, stderr := e.run(t, append([]string{"import", "--quiet"}, args...)...)
 	return code, stderr
 }
 
@@ -45,7 +48,6 @@ func TestResumeFindsRowsWhateverTheSpelling(t *testing.T) {
 	mapping := mappingFile(t, dir, e2eMapping)
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
 	report := filepath.Join(dir, "r.report.csv")
 	base := []string{"--endpoint", srv.URL(), "--mapping", mapping, "--report", report}
 
@@ -80,6 +82,7 @@ func TestResumeFindsRowsWhateverTheSpelling(t *testing.T) {
 // Standard input has no path: under --report a resume matches its rows by
 // row number.
 func TestResumeStandardInputByRowNumber(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var in bytes.Buffer
 	rows := goodRows(60)
@@ -89,17 +92,16 @@ func TestResumeStandardInputByRowNumber(t *testing.T) {
 	in.Write(data)
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
 	report := filepath.Join(dir, "stdin.report.csv")
 	mapping := mappingFile(t, dir, e2eMapping)
 	withStdin := func(args ...string) (int, string) {
 		r, w, err := os.Pipe()
 		require.NoError(t, err)
 		go func() { w.Write(data); w.Close() }()
-		old := os.Stdin
-		os.Stdin = r
-		defer func() { os.Stdin = old; r.Close() }()
-		return importIn(t, args...)
+		defer r.Close()
+		e := withToken("tok")
+		e.Stdin = r
+		return importWith(t, e, args...)
 	}
 	base := []string{"--endpoint", srv.URL(), "--mapping", mapping, "--report", report, "--format", "csv"}
 
@@ -122,6 +124,7 @@ func TestResumeStandardInputByRowNumber(t *testing.T) {
 // Two part files with the same name and content in two folders are two
 // files: resuming with the second folder added sends the second.
 func TestResumeKeepsIdenticalPartFilesApart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rows := goodRows(10)
 	for _, d := range []string{"a", "b"} {
@@ -130,7 +133,6 @@ func TestResumeKeepsIdenticalPartFilesApart(t *testing.T) {
 	}
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
 	report := filepath.Join(dir, "day.report.csv")
 	base := []string{"--endpoint", srv.URL(), "--mapping", mappingFile(t, dir, e2eMapping), "--report", report}
 	code, stderr := importIn(t, append(base, filepath.Join(dir, "a"))...)
@@ -146,13 +148,13 @@ func TestResumeKeepsIdenticalPartFilesApart(t *testing.T) {
 // refused, naming the report and the mapping; with its own report it is
 // sent; a deliberate fix resumes with --mapping-changed.
 func TestResumeUnderAnotherMappingIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "renewals.csv")
 	rows := goodRows(15)
 	writeCSV(t, in, rows)
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
 	m1 := mappingFile(t, dir, e2eMapping)
 	m2 := filepath.Join(dir, "second-app.yaml")
 	require.NoError(t, os.WriteFile(m2, []byte(strings.Replace(e2eMapping, "website-www.example.com", "website-two.example.com", 1)), 0o644))
@@ -199,6 +201,7 @@ func TestResumeUnderAnotherMappingIsRefused(t *testing.T) {
 
 // A run refused at start leaves no report behind.
 func TestRefusedRunLeavesNoReport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.csv")
 	require.NoError(t, os.WriteFile(in, []byte("renewal_id;user_id;email\nr-1;u;a@b.co\n"), 0o644))
@@ -210,6 +213,7 @@ func TestRefusedRunLeavesNoReport(t *testing.T) {
 
 // --report /dev/full: the header cannot be written, so nothing is sent.
 func TestReportDevFullSendsNothing(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full here")
 	}
@@ -218,7 +222,6 @@ func TestReportDevFullSendsNothing(t *testing.T) {
 	writeCSV(t, in, goodRows(20))
 	srv := s2stest.NewServer(s2stest.Config{Token: "tok"})
 	defer srv.Close()
-	t.Setenv(tokenEnv, "tok")
 	code, stderr := importIn(t, "--endpoint", srv.URL(), "--mapping", mappingFile(t, dir, e2eMapping), "--report", "/dev/full", "--overwrite", in)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "no space left on device")
@@ -305,6 +308,7 @@ func TestKilledRunLeavesNoStaleLock(t *testing.T) {
 // sending stops at the first failed write; rows sent without a line are
 // only those in flight then, and the resume sends at most those again.
 func TestReportFullMidRun(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "renewals.csv")
 	const rows, concurrency = 1500, 4

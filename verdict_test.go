@@ -28,10 +28,13 @@ import (
 // from all four (filtered rows included), and a valid row the
 // byte-identical body.
 func TestOneVerdictEverywhere(t *testing.T) {
+	t.Parallel()
 	t.Run("renewals", func(t *testing.T) {
+		t.Parallel()
 		oneVerdictEverywhere(t, "testdata/renewals.csv", "testdata/renewals.yaml", 15, previewNow)
 	})
 	t.Run("billing", func(t *testing.T) {
+		t.Parallel()
 		oneVerdictEverywhere(t, "testdata/billing.csv", "testdata/billing.yaml", 12, "2026-11-28T00:10:00Z")
 	})
 }

@@ -10,8 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-const hexDigits = "0123456789abcdef"
-
 // appendNumber appends s as a JSON number, or reports false when s is not a
 // finite decimal. Text that already is a JSON number is kept exactly as
 // written ("123456.789012" stays so; no float64 round trip). Other decimal

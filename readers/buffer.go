@@ -7,11 +7,13 @@ import (
 
 // readBuf is the read buffer the CSV and NDJSON scanners share: buf[r:w]
 // is read and not yet consumed; err is the source's sticky error (io.EOF
-// at the end), returned once the buffer is drained.
+// at the end), returned once the buffer is drained. base is the offset in
+// the input of buf[0], so base+r is that of the next byte.
 type readBuf struct {
 	src  io.Reader
 	buf  []byte
 	r, w int
+	base int64
 	err  error
 }
 
@@ -25,6 +27,7 @@ func (b *readBuf) fill() error {
 	if b.err != nil {
 		return b.err
 	}
+	b.base += int64(b.w)
 	b.r, b.w = 0, 0
 	for {
 		n, err := b.src.Read(b.buf)

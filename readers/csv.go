@@ -144,8 +144,12 @@ type csvScanner struct {
 	raw          int // raw bytes of the record so far, line break excluded
 	tooLarge     bool
 	unterminated bool
-	quoted       bool // some field was quoted
-	quoteErr     int  // index of the first field with ErrQuote, -1 if none
+	quoted       bool  // some field was quoted
+	quoteErr     int   // index of the first field with ErrQuote, -1 if none
+	quotedFields []int // indexes of the fields that open with a quote
+
+	start, end int64 // offsets in the input of the record and just past its line break
+	eof        bool  // the end of the input ended the record, not a line break
 }
 
 type csvState uint8
@@ -215,8 +219,16 @@ func (s *csvScanner) markQuoteErr() {
 // byte, or a read error; a record cut by the end of the input is still a
 // record (with unterminated set if a quote was open).
 func (s *csvScanner) next() error {
-	s.rec, s.ends, s.raw = s.rec[:0], s.ends[:0], 0
-	s.tooLarge, s.unterminated, s.quoted, s.quoteErr = false, false, false, -1
+	s.rec, s.ends, s.raw, s.quotedFields = s.rec[:0], s.ends[:0], 0, s.quotedFields[:0]
+	s.tooLarge, s.unterminated, s.quoted, s.quoteErr, s.eof = false, false, false, -1, false
+	s.start = s.base + int64(s.r)
+	err := s.scan()
+	s.end = s.base + int64(s.r)
+	return err
+}
+
+// scan reads one record for next.
+func (s *csvScanner) scan() error {
 	state := stFieldStart
 	started := false
 	for {
@@ -235,6 +247,7 @@ func (s *csvScanner) next() error {
 					s.trimCR()
 				}
 				s.endField()
+				s.eof = true
 				return nil
 			}
 		}
@@ -245,6 +258,7 @@ func (s *csvScanner) next() error {
 				s.r++
 				s.count(1)
 				s.quoted = true
+				s.quotedFields = append(s.quotedFields, len(s.ends))
 				state = stQuoted
 			} else {
 				state = stUnquoted
@@ -258,11 +272,21 @@ func (s *csvScanner) next() error {
 				}
 			}
 			seg := s.buf[s.r:s.nl]
-			if j := bytes.IndexByte(seg, s.delim); j >= 0 {
+			j := bytes.IndexByte(seg, s.delim)
+			// The fields of the line that follow unquoted are taken here,
+			// one after the other, without a round through stFieldStart.
+			for j >= 0 {
 				s.add(seg[:j])
 				s.r += j + 1
 				s.count(1)
 				s.endField()
+				if s.r == s.nl || s.buf[s.r] == s.quote {
+					break
+				}
+				seg = s.buf[s.r:s.nl]
+				j = bytes.IndexByte(seg, s.delim)
+			}
+			if j >= 0 {
 				state = stFieldStart
 				continue
 			}

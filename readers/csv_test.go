@@ -274,11 +274,10 @@ func TestCSVHugeLineBoundedMemory(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := io.MultiReader(strings.NewReader(tt.head+tt.open), io.LimitReader(repeatByte('x'), huge), strings.NewReader(tt.tail))
-			withStdin(t, in)
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			r, err := Open("-", Options{Format: tt.format, Columns: []string{"a", "b"}})
+			r, err := Open("-", Options{Format: tt.format, Columns: []string{"a", "b"}, Stdin: in})
 			require.NoError(t, err)
 			rows, err := textReadAll(t, r)
 			runtime.ReadMemStats(&after)

@@ -10,5 +10,9 @@
 // column's pages use it, whatever the file or row-group size. EstimateParquetMemory tells from a file's
 // footer and page headers how much that is.
 //
+// CSVRecords offers the CSV scanner under the CSV reader to CSV files that
+// are not exports (the report read back on --resume), with each record's
+// byte offsets.
+//
 // This package knows nothing of mappings, the S2S API or reports.
 package readers

@@ -11,10 +11,6 @@ import (
 	"strings"
 )
 
-// stdin, when set, is what the path "-" reads instead of os.Stdin (read
-// at Open, not at init, so a caller that swaps os.Stdin is honoured).
-var stdin io.Reader
-
 // StdinPath is the path that names standard input.
 const StdinPath = "-"
 
@@ -95,7 +91,7 @@ func open(path string, opts Options) (Reader, error) {
 		}
 	}
 
-	src, err := openSource(path, extComp)
+	src, err := openSource(path, extComp, opts.Stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +144,7 @@ type source struct {
 	closed  bool
 }
 
-func openSource(path string, extComp compression) (*source, error) {
+func openSource(path string, extComp compression, stdin io.Reader) (*source, error) {
 	src := &source{size: -1}
 	var raw io.Reader
 	if path == StdinPath {

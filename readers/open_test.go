@@ -58,14 +58,6 @@ func textOpenBytes(t testing.TB, name string, format Format, data []byte, opts O
 	return newCSVReader(src, name, d, opts)
 }
 
-// withStdin makes the path "-" read r for the duration of the test.
-func withStdin(t *testing.T, r io.Reader) {
-	t.Helper()
-	old := stdin
-	stdin = r
-	t.Cleanup(func() { stdin = old })
-}
-
 func gzipBytes(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -189,8 +181,7 @@ func TestOpenTruncatedGzip(t *testing.T) {
 
 func TestOpenStdin(t *testing.T) {
 	t.Run("csv", func(t *testing.T) {
-		withStdin(t, strings.NewReader("a;b\n1;2\n"))
-		r, err := Open("-", Options{Format: FormatCSV, CSV: CSVOptions{Delimiter: ';'}})
+		r, err := Open("-", Options{Format: FormatCSV, CSV: CSVOptions{Delimiter: ';'}, Stdin: strings.NewReader("a;b\n1;2\n")})
 		require.NoError(t, err)
 		rows, err := textReadAll(t, r)
 		assert.ErrorIs(t, err, io.EOF)
@@ -202,16 +193,14 @@ func TestOpenStdin(t *testing.T) {
 		require.NoError(t, r.Close())
 	})
 	t.Run("gzip ndjson detected by magic", func(t *testing.T) {
-		withStdin(t, bytes.NewReader(gzipBytes(t, []byte(`{"a":1}`+"\n"))))
-		r, err := Open("-", Options{Format: FormatNDJSON})
+		r, err := Open("-", Options{Format: FormatNDJSON, Stdin: bytes.NewReader(gzipBytes(t, []byte(`{"a":1}`+"\n")))})
 		require.NoError(t, err)
 		rows, err := textReadAll(t, r)
 		assert.ErrorIs(t, err, io.EOF)
 		assert.Equal(t, []string{"#1"}, rowStrings(rows))
 	})
 	t.Run("needs a format", func(t *testing.T) {
-		withStdin(t, strings.NewReader("a\n"))
-		_, err := Open("-", Options{})
+		_, err := Open("-", Options{Stdin: strings.NewReader("a\n")})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "open standard input: ")
 		assert.Contains(t, err.Error(), "format")

@@ -1,5 +1,7 @@
 package readers
 
+import "io"
+
 // Reader streams the rows of one input.
 type Reader interface {
 	// Next returns the next row. At the end of the input it returns io.EOF.
@@ -38,6 +40,8 @@ type Options struct {
 	MaxRowBytes int
 	// CSV dialect.
 	CSV CSVOptions
+	// Stdin is what the path "-" reads; nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // CSVOptions is the CSV dialect.

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"afimport/importer"
+	"afimport/readers"
 )
 
 // Sentinel errors callers may test with errors.Is.
@@ -57,64 +57,55 @@ const maxRecord = 1 << 20
 
 // record is one report record as found in the file.
 type record struct {
-	data       []byte // without the terminating '\n'
-	line       int    // 1-based physical line of its start
-	off, end   int64  // byte offsets of its start and just past its '\n'
-	terminated bool   // it ends in '\n' (outside quotes, for CSV)
+	data       []byte   // NDJSON: the line, without the terminating '\n'
+	fields     [][]byte // CSV: the fields
+	err        error    // CSV: why the record is malformed (readers.CSVRecord.Err)
+	line       int      // 1-based physical line of its start
+	off, end   int64    // byte offsets of its start and just past its '\n'
+	terminated bool     // it ends in '\n' (outside quotes, for CSV)
 }
 
-// recordScanner splits a report into records. For CSV a '\n' inside a
-// quoted field does not end a record. Only a quote at the start of a field
-// opens a quoted field (as RFC 4180 has it); a stray quote elsewhere is
-// taken literally here and rejected by the parser, so one corrupt line
-// cannot swallow the rest of the file.
-type recordScanner struct {
-	br   *bufio.Reader
-	csv  bool
+// recordReader reads a report's records: CSV with the readers' CSV
+// scanner (a '\n' inside a quoted field does not end a record; only a
+// quote at the start of a field opens a quoted field, so one corrupt line
+// cannot swallow the rest of the file), NDJSON line by line.
+type recordReader struct {
+	csv  *readers.CSVRecords
+	br   *bufio.Reader // NDJSON
 	line int
 	off  int64
 	buf  []byte
-
-	// CSV quote state, carried across chunks of one record.
-	inQuote, pendingQuote, fieldStart bool
 }
 
-// step advances the CSV quote state by one byte.
-func (s *recordScanner) step(c byte) {
-	if s.inQuote {
-		switch {
-		case s.pendingQuote && c == '"': // "" inside a quoted field
-			s.pendingQuote = false
-			return
-		case s.pendingQuote: // the quote closed the field
-			s.inQuote, s.pendingQuote = false, false
-		case c == '"':
-			s.pendingQuote = true
-			return
-		default:
-			return
-		}
+func newRecordReader(r io.Reader, csv bool) *recordReader {
+	if csv {
+		return &recordReader{csv: readers.NewCSVRecords(r, maxRecord), line: 1}
 	}
-	switch c {
-	case ',', '\n':
-		s.fieldStart = true
-	case '"':
-		s.inQuote, s.fieldStart = s.fieldStart, false
-	default:
-		s.fieldStart = false
-	}
-}
-
-func newRecordScanner(r io.Reader, csv bool) *recordScanner {
-	return &recordScanner{br: bufio.NewReaderSize(r, 64<<10), csv: csv, line: 1}
+	return &recordReader{br: bufio.NewReaderSize(r, 64<<10), line: 1}
 }
 
 // next returns the next record, or io.EOF when the input is exhausted. The
-// record's data is valid until the following call.
-func (s *recordScanner) next() (record, error) {
+// record's data and fields are valid until the following call.
+func (s *recordReader) next() (record, error) {
+	if s.csv == nil {
+		return s.nextLine()
+	}
+	r, err := s.csv.Next()
+	if err != nil {
+		return record{}, err
+	}
+	rec := record{fields: r.Fields, err: r.Err, line: s.line, off: r.Start, end: r.End, terminated: r.Terminated}
+	if errors.Is(r.Err, readers.ErrRowTooLarge) {
+		return rec, &LineError{Line: rec.line, Err: fmt.Errorf("%w: record longer than %d bytes", ErrBadLine, maxRecord)}
+	}
+	s.line += r.Lines
+	return rec, nil
+}
+
+// nextLine is next for NDJSON.
+func (s *recordReader) nextLine() (record, error) {
 	rec := record{line: s.line, off: s.off}
 	s.buf = s.buf[:0]
-	s.inQuote, s.pendingQuote, s.fieldStart = false, false, true
 	for {
 		chunk, err := s.br.ReadSlice('\n')
 		if len(s.buf)+len(chunk) > maxRecord {
@@ -122,17 +113,9 @@ func (s *recordScanner) next() (record, error) {
 		}
 		s.buf = append(s.buf, chunk...)
 		s.off += int64(len(chunk))
-		if s.csv && (s.inQuote || bytes.IndexByte(chunk, '"') >= 0) {
-			for _, c := range chunk {
-				s.step(c)
-			}
-		}
 		switch {
 		case err == nil: // chunk ends in '\n'
 			s.line++
-			if s.inQuote && !s.pendingQuote {
-				continue
-			}
 			rec.data, rec.end, rec.terminated = s.buf[:len(s.buf)-1], s.off, true
 			return rec, nil
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -237,67 +220,6 @@ func validHash(s string) bool {
 	return ok
 }
 
-// csvParser parses CSV report records into entries, reusing its buffers.
-type csvParser struct {
-	fields [][]byte
-}
-
-// split splits one record into RFC 4180 fields. Unquoted fields are slices
-// of rec; a quoted field with doubled quotes is unescaped into a new slice.
-func (p *csvParser) split(rec []byte) ([][]byte, error) {
-	p.fields = p.fields[:0]
-	if n := len(rec); n > 0 && rec[n-1] == '\r' {
-		rec = rec[:n-1] // tolerate CRLF line ends
-	}
-	for i := 0; ; {
-		if i < len(rec) && rec[i] == '"' {
-			var field []byte
-			j, escaped := i+1, false
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return nil, fmt.Errorf("field %d: missing closing quote", len(p.fields)+1)
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					escaped = true
-					j += 2
-					continue
-				}
-				break
-			}
-			field = rec[i+1 : j]
-			if escaped {
-				field = bytes.ReplaceAll(field, []byte(`""`), []byte(`"`))
-			}
-			p.fields = append(p.fields, field)
-			i = j + 1
-			if i == len(rec) {
-				return p.fields, nil
-			}
-			if rec[i] != ',' {
-				return nil, fmt.Errorf("field %d: text after closing quote", len(p.fields))
-			}
-			i++
-			continue
-		}
-		k := bytes.IndexByte(rec[i:], ',')
-		end := len(rec)
-		if k >= 0 {
-			end = i + k
-		}
-		field := rec[i:end]
-		if bytes.IndexByte(field, '"') >= 0 {
-			return nil, fmt.Errorf("field %d: quote in unquoted field", len(p.fields)+1)
-		}
-		p.fields = append(p.fields, field)
-		if k < 0 {
-			return p.fields, nil
-		}
-		i = end + 1
-	}
-}
-
 // numFields is the number of fields of a report line; legacyFields that
 // of a legacy report (without file_id and mapping_id).
 const (
@@ -305,11 +227,12 @@ const (
 	legacyFields = 10
 )
 
-func (p *csvParser) parse(rec []byte, legacy bool) (entry, error) {
-	f, err := p.split(rec)
-	if err != nil {
-		return entry{}, err
+// parseCSV checks the fields of a CSV report record and returns its entry.
+func parseCSV(rec record, legacy bool) (entry, error) {
+	if rec.err != nil {
+		return entry{}, rec.err
 	}
+	f := rec.fields
 	want := numFields
 	if legacy {
 		want = legacyFields
@@ -444,9 +367,8 @@ type scanResult struct {
 //   - any other line that does not parse is an ErrBadLine at its line.
 func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanResult, error) {
 	var (
-		res    = scanResult{lastOff: -1}
-		parser csvParser
-		sc     = newRecordScanner(r, !ndjson)
+		res = scanResult{lastOff: -1}
+		sc  = newRecordReader(r, !ndjson)
 	)
 	tornAt := func(rec record) error {
 		res.torn, res.tornLine, res.keep = true, rec.line, rec.off
@@ -454,7 +376,7 @@ func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanRes
 	}
 	parse := func(rec record) (entry, error) {
 		if !ndjson {
-			return parser.parse(rec.data, res.legacy)
+			return parseCSV(rec, res.legacy)
 		}
 		e, err := parseNDJSON(rec.data)
 		if err == nil && e.hasFileID == res.legacy {
@@ -462,70 +384,58 @@ func scanReport(r io.Reader, path string, ndjson bool, add func(entry)) (scanRes
 		}
 		return e, err
 	}
-	visit := func(rec record, last bool) error {
-		if rec.off == 0 {
-			return visitFirst(rec, path, ndjson, &res, add, tornAt)
-		}
-		if !rec.terminated {
-			return tornAt(rec)
-		}
-		e, err := parse(rec)
-		if err != nil {
-			if last {
-				return tornAt(rec)
-			}
-			return &LineError{Path: path, Line: rec.line, Err: fmt.Errorf("%w: %v", ErrBadLine, err)}
-		}
-		if add != nil {
-			add(e)
-		}
-		res.keep, res.lastOff = rec.end, rec.off
-		return nil
-	}
-
-	var (
-		prev    record
-		prevBuf []byte
-		have    bool
-	)
+	// A line that does not parse is torn if it is the last, an error
+	// otherwise: the next read tells which.
+	var bad *LineError
+	var badAt record
 	for {
 		rec, err := sc.next()
-		if errors.Is(err, io.EOF) {
-			if have {
-				return res, visit(prev, true)
-			}
+		switch {
+		case errors.Is(err, io.EOF) && bad != nil:
+			return res, tornAt(badAt)
+		case errors.Is(err, io.EOF):
 			return res, nil
-		}
-		if err != nil {
+		case err != nil:
 			var le *LineError
 			if errors.As(err, &le) {
 				le.Path = path
 				return res, le
 			}
 			return res, fmt.Errorf("read %s: %w", path, err)
-		}
-		if have {
-			if err := visit(prev, false); err != nil {
+		case bad != nil:
+			return res, bad
+		case rec.off == 0:
+			if err := visitFirst(rec, path, ndjson, &res, add, tornAt); err != nil {
 				return res, err
 			}
+			continue
+		case !rec.terminated: // the end of the input: the last record
+			_ = tornAt(rec)
+			continue
 		}
-		prevBuf = append(prevBuf[:0], rec.data...)
-		prev, prev.data, have = rec, prevBuf, true
+		e, err := parse(rec)
+		if err != nil {
+			bad, badAt = &LineError{Path: path, Line: rec.line, Err: fmt.Errorf("%w: %v", ErrBadLine, err)}, rec
+			continue
+		}
+		if add != nil {
+			add(e)
+		}
+		res.keep, res.lastOff = rec.end, rec.off
 	}
 }
 
 // visitFirst checks the first line of a report (see scanReport).
 func visitFirst(rec record, path string, ndjson bool, res *scanResult, add func(entry), tornAt func(record) error) error {
 	if !ndjson {
-		line := string(bytes.TrimSuffix(rec.data, []byte{'\r'}))
 		switch {
-		case line == Header && rec.terminated:
+		case rec.terminated && isHeader(rec, Header):
 			res.keep = rec.end
 			return nil
-		case line == legacyHeader && rec.terminated:
+		case rec.terminated && isHeader(rec, legacyHeader):
 			res.keep, res.legacy = rec.end, true
 			return nil
-		case !rec.terminated && strings.HasPrefix(Header, line):
+		case !rec.terminated && isHeaderStart(rec):
 			return tornAt(rec)
 		}
 		return &LineError{Path: path, Line: 1, Err: fmt.Errorf("%w: the first line is not the CSV header %q", ErrNotReport, Header)}
@@ -548,4 +458,34 @@ func visitFirst(rec record, path string, ndjson bool, res *scanResult, add func(
 	}
 	res.keep, res.lastOff = rec.end, rec.off
 	return nil
+}
+
+// isHeader reports whether a CSV record is the header h.
+func isHeader(rec record, h string) bool {
+	cols := strings.Split(h, ",")
+	if rec.err != nil || len(rec.fields) != len(cols) {
+		return false
+	}
+	for i, f := range rec.fields {
+		if string(f) != cols[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeaderStart reports whether a CSV record is the start of Header cut
+// short: a torn first line.
+func isHeaderStart(rec record) bool {
+	cols := strings.Split(Header, ",")
+	n := len(rec.fields)
+	if rec.err != nil || n == 0 || n > len(cols) {
+		return false
+	}
+	for i, f := range rec.fields[:n-1] {
+		if string(f) != cols[i] {
+			return false
+		}
+	}
+	return strings.HasPrefix(cols[n-1], string(rec.fields[n-1]))
 }
