@@ -57,7 +57,7 @@ type cliEnv struct {
 	Env           map[string]string
 	Stdin         io.Reader
 	OutIsTerminal bool
-	MemoryLimit   *atomic.Int64 // the floor import gave the memory governor
+	MemoryLimit   *atomic.Int64 // the budget import gave the memory governor
 }
 
 // withToken is an environment with only AF_S2S_TOKEN set.
@@ -77,9 +77,9 @@ func (e cliEnv) run(t *testing.T, args ...string) (code int, stdout, stderr stri
 			v, ok := e.Env[key]
 			return v, ok
 		},
-		GovernMemory: func(_ context.Context, floor int64) {
+		GovernMemory: func(_ context.Context, budget int64) {
 			if e.MemoryLimit != nil {
-				e.MemoryLimit.Store(floor)
+				e.MemoryLimit.Store(budget)
 			}
 		},
 	}

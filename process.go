@@ -32,10 +32,10 @@ type process struct {
 	// LookupEnv reads AF_S2S_TOKEN and GOMEMLIMIT. (urfave/cli reads the
 	// AFIMPORT_* variables of the flags from the process itself.)
 	LookupEnv func(key string) (string, bool)
-	// GovernMemory keeps the Go runtime's soft memory limit at floor bytes,
-	// or above when the working set needs more, until ctx ends
-	// (memlimit.Governor on its own goroutine).
-	GovernMemory func(ctx context.Context, floor int64)
+	// GovernMemory keeps the process within budget bytes through the Go
+	// runtime's soft memory limit, or above when the working set needs
+	// more, until ctx ends (memlimit.Governor on its own goroutine).
+	GovernMemory func(ctx context.Context, budget int64)
 	// Notify relays SIGINT and SIGTERM to ch until stop is called; nil
 	// when no signal reaches the command.
 	Notify func(ch chan<- os.Signal) (stop func())
@@ -53,8 +53,8 @@ func osProcess(args []string) process {
 		},
 		Args:      args,
 		LookupEnv: os.LookupEnv,
-		GovernMemory: func(ctx context.Context, floor int64) {
-			go memlimit.Governor{Floor: floor}.Run(ctx)
+		GovernMemory: func(ctx context.Context, budget int64) {
+			go memlimit.Governor{Budget: budget}.Run(ctx)
 		},
 		Notify: func(ch chan<- os.Signal) func() {
 			signal.Notify(ch, os.Interrupt, syscall.SIGTERM)

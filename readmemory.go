@@ -64,18 +64,19 @@ func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxM
 	return warnings, needMB
 }
 
-// setMemoryLimit makes a budget of maxMB the Go runtime's soft memory
-// limit, less what is not Go memory (the mapped binary), until ctx ends,
-// unless GOMEMLIMIT is set: the collector then works harder near the budget
-// instead of letting the heap grow to twice its live size and the pod be
-// OOM-killed. When the run's working set needs more than the budget (a
-// thousand requests in flight), the limit follows it with some headroom
-// rather than let the collector run without end (internal/memlimit).
+// setMemoryLimit keeps the Go runtime's soft memory limit at a budget of
+// maxMB, less what the process holds outside the runtime (the mapped
+// binary), until ctx ends, unless GOMEMLIMIT is set: the collector then
+// works harder near the budget instead of letting the heap grow to twice
+// its live size and the pod be OOM-killed. When the run's working set needs
+// more than the budget (a thousand requests in flight), the limit follows
+// it with some headroom rather than let the collector run without end
+// (internal/memlimit).
 func setMemoryLimit(ctx context.Context, maxMB int, p process) {
 	if _, set := p.LookupEnv("GOMEMLIMIT"); set || maxMB <= 0 {
 		return
 	}
-	p.GovernMemory(ctx, int64(max(maxMB-notHeapMB, 16))*1e6)
+	p.GovernMemory(ctx, int64(maxMB)*1e6)
 }
 
 // warnReadMemory is import's part before the first row: a warning for each

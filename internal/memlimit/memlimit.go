@@ -14,9 +14,12 @@
 package memlimit
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"time"
 )
 
@@ -96,10 +99,23 @@ func Read() Usage {
 // Governor sets the soft limit every Every from Read, until the context of
 // Run ends. Zero fields take the runtime's own functions.
 type Governor struct {
-	Floor int64             // the budget, in bytes of Go memory
-	Every time.Duration     // default 250 ms
-	Read  func() Usage      // default Read
-	Set   func(int64) int64 // default debug.SetMemoryLimit
+	// Budget is the process's memory budget in bytes. What the process
+	// holds outside the Go runtime (Outside) is taken from it, leaving at
+	// least MinFloor for the runtime.
+	Budget  int64
+	Outside func() int64      // default FileRSS
+	Every   time.Duration     // default 250 ms
+	Read    func() Usage      // default Read
+	Set     func(int64) int64 // default debug.SetMemoryLimit
+}
+
+// MinFloor is the least Go memory a budget leaves the runtime.
+const MinFloor = 16e6
+
+// floor is the Go memory the budget leaves once what the process holds
+// outside the runtime is taken out.
+func (g Governor) floor() int64 {
+	return max(g.Budget-g.Outside(), MinFloor)
 }
 
 // Run sets the limit now and then every g.Every until ctx ends, and leaves
@@ -136,6 +152,9 @@ func (g Governor) start() *state {
 	if g.Set == nil {
 		g.Set = debug.SetMemoryLimit
 	}
+	if g.Outside == nil {
+		g.Outside = FileRSS
+	}
 	s := &state{g: g, share: minShare, limit: -1}
 	s.last = g.Read()
 	s.apply(s.last)
@@ -160,8 +179,52 @@ func (s *state) step() {
 }
 
 func (s *state) apply(u Usage) {
-	if l := Limit(s.g.Floor, u, s.share); l != s.limit {
+	if l := Limit(s.g.floor(), u, s.share); l != s.limit {
 		s.g.Set(l)
 		s.limit = l
 	}
+}
+
+// defaultFileRSS is FileRSS where the kernel does not say: about what
+// afimport's binary has mapped once it runs.
+const defaultFileRSS = 24e6
+
+// FileRSS is the memory of file-backed pages the process has mapped (its
+// binary's text and read-only data, /proc/self/status RssFile plus
+// RssShmem): part of its RSS, not of the Go runtime's memory. It varies by
+// several MB with the page cache's state (two copies of one binary differ),
+// which is why it is read rather than assumed.
+func FileRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return defaultFileRSS
+	}
+	return fileRSS(b)
+}
+
+func fileRSS(status []byte) int64 {
+	var n int64
+	found := false
+	for line := range bytes.Lines(status) {
+		for _, key := range [...]string{"RssFile:", "RssShmem:"} {
+			rest, ok := bytes.CutPrefix(line, []byte(key))
+			if !ok {
+				continue
+			}
+			f := bytes.Fields(rest)
+			if len(f) != 2 || string(f[1]) != "kB" {
+				continue
+			}
+			kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+			if err != nil {
+				continue
+			}
+			n += kb << 10
+			found = true
+		}
+	}
+	if !found {
+		return defaultFileRSS
+	}
+	return n
 }

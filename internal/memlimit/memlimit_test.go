@@ -51,7 +51,7 @@ func TestLimit(t *testing.T) {
 func TestHeadroomFollowsTheCollector(t *testing.T) {
 	u := Usage{Total: 80 * mb, Objects: 40 * mb, Live: 40 * mb} // working set 80 MB
 	var set []int64
-	g := Governor{Floor: 40 * mb, Read: func() Usage { return u }, Set: func(l int64) int64 { set = append(set, l); return 0 }}
+	g := Governor{Budget: 40 * mb, Outside: func() int64 { return 0 }, Read: func() Usage { return u }, Set: func(l int64) int64 { set = append(set, l); return 0 }}
 	s := g.start()
 	require.Equal(t, []int64{90 * mb}, set)
 	busy := func(gc, user float64) { u.GCCPU += gc; u.UserCPU += user; s.step() }
@@ -83,7 +83,10 @@ func TestRunSetsTheRuntimeLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(old)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { Governor{Floor: 1 << 40, Every: time.Millisecond}.Run(ctx); close(done) }()
+	go func() {
+		Governor{Budget: 1 << 40, Outside: func() int64 { return 0 }, Every: time.Millisecond}.Run(ctx)
+		close(done)
+	}()
 	require.Eventually(t, func() bool { return debug.SetMemoryLimit(-1) == 1<<40 }, 5*time.Second, time.Millisecond)
 	runtime.GC()
 	cancel()
@@ -92,4 +95,22 @@ func TestRunSetsTheRuntimeLimit(t *testing.T) {
 	assert.Positive(t, u.Total)
 	assert.Positive(t, u.Live)
 	assert.Positive(t, u.WorkingSet())
+}
+
+func TestFloorLeavesOutWhatIsOutsideTheRuntime(t *testing.T) {
+	outside := int64(24e6)
+	g := Governor{Budget: 64e6, Outside: func() int64 { return outside }}
+	assert.Equal(t, int64(40e6), g.floor())
+	outside = 60e6
+	assert.Equal(t, int64(MinFloor), g.floor(), "at least MinFloor")
+}
+
+func TestFileRSS(t *testing.T) {
+	status := "Name:\tafimport\nVmRSS:\t   60000 kB\nRssAnon:\t   30000 kB\nRssFile:\t   24000 kB\nRssShmem:\t       8 kB\n"
+	assert.Equal(t, int64(24008<<10), fileRSS([]byte(status)))
+	assert.Equal(t, int64(defaultFileRSS), fileRSS([]byte("Name:\tx\n")), "a kernel that does not say")
+	assert.Equal(t, int64(defaultFileRSS), fileRSS([]byte("RssFile:\t12 MB\n")), "an unknown unit")
+	if runtime.GOOS == "linux" {
+		assert.Positive(t, FileRSS())
+	}
 }
