@@ -178,12 +178,19 @@ func validURL(s string, httpOnly bool) bool {
 	if len(s) > maxCachedURL {
 		return checkURL(s, httpOnly)
 	}
-	slot := &urlCache[maphash.String(urlSeed, s)%uint64(len(urlCache))]
+	h := maphash.String(urlSeed, s)
+	i := h % uint64(len(urlCache))
+	slot := &urlCache[i]
 	if e := slot.Load(); e != nil && e.s == s && e.httpOnly == httpOnly {
 		return e.ok
 	}
 	ok := checkURL(s, httpOnly)
-	slot.Store(&urlEntry{s: strings.Clone(s), httpOnly: httpOnly, ok: ok})
+	// A URL is cached on its second sighting: an export of distinct URLs
+	// (one per row) would otherwise copy every one into the table for
+	// nothing.
+	if urlSeen[i].Swap(h) == h {
+		slot.Store(&urlEntry{s: strings.Clone(s), httpOnly: httpOnly, ok: ok})
+	}
 	return ok
 }
 
@@ -192,6 +199,7 @@ func validURL(s string, httpOnly bool) bool {
 // checks of a row. An entry is immutable; a slot is replaced whole.
 var (
 	urlCache [1024]atomic.Pointer[urlEntry]
+	urlSeen  [1024]atomic.Uint64 // the hash last seen in each slot
 	urlSeed  = maphash.MakeSeed()
 )
 
