@@ -34,7 +34,7 @@ const (
 
 func maxMemoryFlag() cli.Flag {
 	return &cli.IntFlag{Name: "max-memory", Value: defaultMaxMemoryMB,
-		Usage:   "memory budget in `MB`: warn when a Parquet file's layout needs more to read, and keep the Go heap under it (unless GOMEMLIMIT is set)",
+		Usage:   "memory budget in `MB`: warn when a Parquet file's layout needs more to read, and hold the process near it through the Go soft memory limit, raised only when the run's working set needs more (unless GOMEMLIMIT is set; 0: no limit)",
 		EnvVars: env("max-memory")}
 }
 
@@ -55,8 +55,8 @@ func parquetMemoryWarnings(inputs, columns []string, ropts readers.Options, maxM
 		}
 		peak := readBaseMB + readPageFactor*float64(est.Bytes)/1e6
 		needMB = max(needMB, int(math.Ceil(peak)))
-		if peak <= float64(maxMB) {
-			continue
+		if maxMB <= 0 || peak <= float64(maxMB) {
+			continue // no budget, or within it
 		}
 		warnings = append(warnings, fmt.Sprintf("%s needs about %.0f MB to read, over --max-memory %d MB: row group %d of %d (%d rows) holds %.0f MB of pages at once (largest: %s, %.1f MB); %s",
 			in, peak, maxMB, est.RowGroup+1, est.RowGroups, est.Rows, float64(est.Bytes)/1e6, est.Column, float64(est.Page)/1e6, est.Advice()))

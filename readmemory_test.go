@@ -77,6 +77,14 @@ fields:
 	code, _, stderr = withLimit.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "300", "--mapping", m, "--report", report, pq)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Zero(t, limit.Load(), "GOMEMLIMIT wins")
+
+	// --max-memory 0: no budget, so no warning and no limit, whatever
+	// the file needs.
+	limit.Store(-1)
+	code, _, stderr = env.run(t, "import", "--quiet", "--dry-run", "--overwrite", "--max-memory", "0", "--mapping", m, "--report", report, big)
+	assert.Equal(t, exitRowsFailed, code, stderr)
+	assert.NotContains(t, stderr, "needs about")
+	assert.EqualValues(t, -1, limit.Load(), "no budget, no limit")
 }
 
 // writeOnePageParquet writes n rows of user_id and renewal_id (~110 bytes
