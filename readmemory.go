@@ -17,10 +17,6 @@ import (
 // raised to its need so that the collector does not thrash.
 const defaultMaxMemoryMB = 64
 
-// notHeapMB is what afimport's peak holds besides the Go runtime's memory:
-// the mapped binary (text and read-only data touched, ~23 MB).
-const notHeapMB = 24
-
 // The estimated peak of reading a Parquet file: readBaseMB (the mapped
 // binary plus afimport's own live heap, ~8 MB, with the collector's
 // headroom) plus readPageFactor per byte of pages held at once (the pages
