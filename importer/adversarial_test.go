@@ -355,8 +355,11 @@ func TestAdversarialIdleClose(t *testing.T) {
 		o.Clock = RealClock{}
 		o.Rate, o.Burst, o.MaxInFlight, co.MaxInFlight = 1/0.3, 1, 2, 2
 		o.Backoff = Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+		// Four retries: on a loaded machine (CI runs packages side by side
+		// under -race) three attempts in a row have met closing connections.
+		o.MaxRetries = 4
 	})
-	checkRowByRow(t, srv, res, 2, true)
+	checkRowByRow(t, srv, res, 4, true)
 	assert.EqualValues(t, 16, sum.Counts[StatusAccepted], "%v", sum.Reasons)
 }
 

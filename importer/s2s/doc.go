@@ -8,10 +8,11 @@
 // reported as such, and the importer, which owns every retry decision,
 // rejects it. It knows nothing of rows, reports or the acceptance window.
 //
-// Over HTTP/1.1 every connection is guarded (guardConn): one that carried
-// an answer other than 1xx/2xx is closed after it, because net/http pools
-// a connection before it notices bytes a broken server sent after its
-// answer (golang/go#31259), and the next request would read them as its
-// own answer. Stray bytes after a 2xx are not covered. HTTP/2 frames every
-// answer and needs no guard.
+// Over HTTP/1.1 every connection is guarded (guardConn): it frames each
+// answer as net/http does and never hands net/http a byte past its end,
+// because net/http pools a connection before it notices bytes a broken
+// server sent after its answer (golang/go#31259), and the next request
+// would read them as its own answer. Such bytes end the connection after
+// the answer; a clean answer keeps it. HTTP/2 frames every answer and
+// needs no guard.
 package s2s
