@@ -139,6 +139,16 @@ func isHex64(v readers.Value) bool {
 	return ok && pii.IsSHA256Hex(s)
 }
 
+// isWholeNumber is a number written without a fraction or an exponent,
+// as minor_units requires.
+func isWholeNumber(v readers.Value) bool {
+	s, ok := text(v)
+	if !ok || !isNumber(v) {
+		return false
+	}
+	return !strings.ContainsAny(s, ".eE")
+}
+
 // isNumber is what event_revenue with type: number accepts: a number, or
 // text spelling a plain decimal (no separators, currency signs, NaN, Inf,
 // hex).

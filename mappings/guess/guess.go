@@ -300,6 +300,29 @@ func (p *planner) require() {
 	}
 }
 
+// minorUnitsTODO flags an amount column whose sample values are all whole
+// numbers: billing systems keep amounts in minor units (1999 for 19.99
+// USD), and sent as they are, revenue goes out 100 times too high. Whole
+// prices exist too (JPY, or 20 for 20.00), so it asks instead of guessing.
+func minorUnitsTODO(c *column, f *field) {
+	whole := c.count(isWholeNumber)
+	if len(c.vals) < 3 || !c.all(whole) {
+		return
+	}
+	cents := c.count(func(v readers.Value) bool {
+		s, _ := text(v)
+		return len(s) >= 3 && (strings.HasSuffix(s, "99") || strings.HasSuffix(s, "95") || strings.HasSuffix(s, "49"))
+	})
+	hint := ""
+	if cents > 0 {
+		hint = fmt.Sprintf(", %d end like prices in cents", cents)
+	}
+	// No example amount in the words: a comment never repeats what could
+	// be a sample value.
+	f.why = fmt.Sprintf("TODO: %d/%d sample values are whole numbers%s: if they are minor units (cents, not dollars), "+
+		"add minor_units: true, or revenue goes out a hundredfold too high; ", whole, c.rows, hint) + f.why
+}
+
 // currencyField never makes the currency optional silently: revenue sent
 // without its currency is almost always a mistake. Empty sample values
 // leave optional: true with a TODO, which check --strict fails on.
@@ -449,6 +472,7 @@ func (p *planner) classify(c *column) (*field, string) {
 		if k := c.count(isNumber); c.most(k) && k > 0 || n == 0 {
 			f := optional(guess("event_revenue", hAmount, k, "are numbers").add("type", "number"))
 			f.rank += amountRank(c.toks)
+			minorUnitsTODO(c, f)
 			return f, ""
 		}
 		return nil, fmt.Sprintf("named like an amount, but %d/%d sample values are plain numbers (currency signs or digit separators?)", c.count(isNumber), c.rows)
