@@ -65,7 +65,7 @@ func mappingFlag() cli.Flag {
 // AFIMPORT_* variables, so readerOptions reads them alike everywhere.
 func readerFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by extension; required for -)", EnvVars: env("format")},
+		&cli.StringFlag{Name: "format", Usage: "input format: csv, ndjson or parquet (default: by extension; for -, ndjson when the content starts with {, else csv)", EnvVars: env("format")},
 		&cli.StringFlag{Name: "delimiter", Usage: "CSV delimiter: , ; | or \\t (default , and \\t for .tsv)", EnvVars: env("delimiter")},
 		&cli.StringFlag{Name: "quote", Usage: "CSV quote character (default \")", EnvVars: env("quote")},
 		&cli.StringSliceFlag{Name: "null-value", Usage: "CSV field value read as null (repeatable), e.g. NULL or \\N", EnvVars: env("null-value")},

@@ -2,6 +2,7 @@ package readers
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,11 @@ const readBufferSize = 64 << 10
 
 // Open opens one input and returns a Reader positioned on its first row.
 //
-// path "-" is standard input and needs opts.Format. Otherwise the format is
-// opts.Format or, when that is FormatAuto, the extension once a
-// compression extension is stripped: .csv, .tsv (tab-delimited unless
-// opts.CSV.Delimiter says otherwise), .ndjson, .jsonl, .parquet, .pq.
+// The format is opts.Format or, when that is FormatAuto, the extension
+// once a compression extension is stripped: .csv, .tsv (tab-delimited
+// unless opts.CSV.Delimiter says otherwise), .ndjson, .jsonl, .parquet,
+// .pq. Path "-" is standard input: without opts.Format, NDJSON when its
+// content starts with '{', else CSV (Parquet needs a seekable file).
 // Compression is gzip or zstd, chosen by the magic bytes of the content,
 // else by the extension (.gz, .zst, .zstd); plain input is not copied.
 //
@@ -55,13 +57,10 @@ func open(path string, opts Options) (Reader, error) {
 	format, tsv := formatByExt(base)
 	if path == StdinPath {
 		extComp, tsv = compressNone, false
-		if opts.Format == FormatAuto {
-			return nil, errors.New("reading standard input needs an explicit format (csv, ndjson)")
-		}
 	}
 	switch opts.Format {
 	case FormatAuto:
-		if format == FormatAuto {
+		if format == FormatAuto && path != StdinPath {
 			return nil, fmt.Errorf("cannot tell the format from the name %q: want .csv, .tsv, .ndjson, .jsonl, .parquet or .pq, optionally with .gz, .zst or .zstd, or set the format", filepath.Base(path))
 		}
 	case FormatCSV, FormatNDJSON, FormatParquet:
@@ -83,17 +82,22 @@ func open(path string, opts Options) (Reader, error) {
 		return openParquet(path, opts)
 	}
 
-	var dialect csvDialect
-	if format == FormatCSV {
-		var err error
-		if dialect, err = newCSVDialect(opts.CSV); err != nil {
-			return nil, err
-		}
-	}
-
 	src, err := openSource(path, extComp, opts.Stdin)
 	if err != nil {
 		return nil, err
+	}
+	if format == FormatAuto { // standard input, no format given
+		if format, err = src.sniffFormat(); err != nil {
+			src.Close()
+			return nil, err
+		}
+	}
+	var dialect csvDialect
+	if format == FormatCSV {
+		if dialect, err = newCSVDialect(opts.CSV); err != nil {
+			src.Close()
+			return nil, err
+		}
 	}
 	var r Reader
 	if format == FormatCSV {
@@ -187,6 +191,28 @@ func openSource(path string, extComp compression, stdin io.Reader) (*source, err
 	src.closers = append([]func() error{closeDecomp}, src.closers...)
 	src.r = dr
 	return src, nil
+}
+
+// sniffFormat tells NDJSON from CSV by the content's first character
+// other than a byte order mark or white space ('{' starts an NDJSON row; a
+// CSV header cannot sensibly), for standard input given without a format.
+// The bytes it reads are put back in front of the stream.
+func (s *source) sniffFormat() (Format, error) {
+	head := make([]byte, 4<<10)
+	n, err := io.ReadFull(s.r, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return FormatAuto, err
+	}
+	head = head[:n]
+	s.r = io.MultiReader(bytes.NewReader(head), s.r)
+	if bytes.HasPrefix(head, []byte("PAR1")) {
+		return FormatAuto, errors.New("parquet cannot be read from standard input: it needs a seekable file")
+	}
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(b) > 0 && b[0] == '{' {
+		return FormatNDJSON, nil
+	}
+	return FormatCSV, nil
 }
 
 // unwrapPathError drops the "open <path>:" that *fs.PathError adds, since

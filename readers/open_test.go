@@ -3,6 +3,7 @@ package readers
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -199,11 +200,49 @@ func TestOpenStdin(t *testing.T) {
 		assert.ErrorIs(t, err, io.EOF)
 		assert.Equal(t, []string{"#1"}, rowStrings(rows))
 	})
-	t.Run("needs a format", func(t *testing.T) {
-		_, err := Open("-", Options{Stdin: strings.NewReader("a\n")})
+	// Without a format, the content says: '{' first is NDJSON, else CSV.
+	var long strings.Builder
+	long.WriteString("id,name\n")
+	for i := range 2000 { // well past the bytes the sniff reads
+		fmt.Fprintf(&long, "%d,n%d\n", i, i)
+	}
+	for _, tt := range []struct {
+		name, in string
+		gzip     bool
+		rows     int
+		first    string
+	}{
+		{"csv sniffed", "a,b\n1,2\n", false, 1, "1|2"},
+		{"long csv sniffed, every byte kept", long.String(), false, 2000, "0|n0"},
+		{"ndjson sniffed", `{"a":1}` + "\n" + `{"a":2}` + "\n", false, 2, "#1"},
+		{"ndjson after a BOM and blank lines", "\ufeff\n  \n" + `{"a":1}` + "\n", false, 1, "#1"},
+		{"gzip ndjson sniffed", `{"a":1}` + "\n", true, 1, "#1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			if tt.gzip {
+				in = gzipBytes(t, in)
+			}
+			r, err := Open("-", Options{Stdin: bytes.NewReader(in)})
+			require.NoError(t, err)
+			rows, err := textReadAll(t, r)
+			assert.ErrorIs(t, err, io.EOF)
+			require.Len(t, rows, tt.rows)
+			assert.Equal(t, tt.first, rowStrings(rows[:1])[0])
+			done, _ := r.(Progresser).Progress()
+			assert.Equal(t, int64(len(in)), done, "the sniffed bytes are counted once")
+			require.NoError(t, r.Close())
+		})
+	}
+	t.Run("parquet sniffed and refused", func(t *testing.T) {
+		_, err := Open("-", Options{Stdin: strings.NewReader("PAR1\x15\x00")})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "open standard input: ")
-		assert.Contains(t, err.Error(), "format")
+		assert.Contains(t, err.Error(), "seekable")
+	})
+	t.Run("empty", func(t *testing.T) {
+		_, err := Open("-", Options{Stdin: strings.NewReader("")})
+		assert.ErrorIs(t, err, ErrNoHeader)
 	})
 }
 

@@ -31,7 +31,8 @@ const DefaultMaxRowBytes = 1 << 20
 
 // Options control how inputs are opened.
 type Options struct {
-	// Format overrides detection by extension; required for standard input.
+	// Format overrides detection by extension (standard input: by content,
+	// NDJSON when it starts with '{', else CSV).
 	Format Format
 	// Columns projects each row onto these columns, in this order. Nil
 	// means every column of Header(), in file order.
