@@ -259,3 +259,58 @@ func normalizeNumbers(v any) any {
 	}
 	return v
 }
+
+// FuzzStdinSniff checks that standard input opened without a format reads
+// exactly as with the format its content names: the bytes the sniff reads
+// are all put back, in order, whatever their length, and nothing panics.
+func FuzzStdinSniff(f *testing.F) {
+	f.Add([]byte("a,b\n1,2\n"), uint16(0))
+	f.Add([]byte("\xef\xbb\xbf \n{\"a\":1}\n"), uint16(0))
+	f.Add([]byte("PAR1"), uint16(0))
+	f.Add([]byte("id\n"), uint16(5000)) // repeated past the sniffed 4 KiB
+	f.Fuzz(func(t *testing.T, data []byte, repeat uint16) {
+		if repeat > 0 && len(data) > 0 {
+			data = bytes.Repeat(data, int(repeat)%8192/len(data)+1)
+		}
+		rows := func(format Format) ([]string, string) {
+			r, err := Open(StdinPath, Options{Format: format, Stdin: bytes.NewReader(data)})
+			if err != nil {
+				return nil, "open: " + err.Error()
+			}
+			defer r.Close()
+			var out []string
+			for {
+				row, err := r.Next()
+				if err != nil {
+					if err == io.EOF {
+						return out, ""
+					}
+					return out, err.Error()
+				}
+				s := ""
+				if row.Err != nil {
+					s = "error: " + row.Err.Error()
+				}
+				for _, v := range row.Values {
+					s += "|" + v.S
+				}
+				out = append(out, s)
+			}
+		}
+		want := FormatCSV
+		if b := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n"); len(b) > 0 && b[0] == '{' {
+			want = FormatNDJSON
+		}
+		got, gotErr := rows(FormatAuto)
+		if bytes.HasPrefix(data, []byte("PAR1")) {
+			if !strings.Contains(gotErr, "seekable") {
+				t.Fatalf("parquet on standard input: %q", gotErr)
+			}
+			return
+		}
+		exp, expErr := rows(want)
+		if gotErr != expErr || strings.Join(got, "\n") != strings.Join(exp, "\n") {
+			t.Fatalf("sniffed read differs from %s:\n got %q, %q\nwant %q, %q", want, got, gotErr, exp, expErr)
+		}
+	})
+}
