@@ -223,15 +223,17 @@ func (f *framer) endLine(line []byte, long bool) frameResult {
 			return frameUnknown
 		}
 		size, _, _ := bytes.Cut(bytes.TrimRight(line[:len(line)-1], " \t"), []byte(";"))
-		n, ok := parseHex(size)
-		if !ok {
+		// Under 2^60: net/http takes up to 16 hex digits, but no answer
+		// to a POST has a chunk that size, and remain stays an int64.
+		n, err := strconv.ParseUint(string(size), 16, 60)
+		if err != nil {
 			return frameUnknown
 		}
 		if n == 0 {
 			f.phase = phaseTrailer
 			return frameMore
 		}
-		f.phase, f.remain = phaseChunkData, n
+		f.phase, f.remain = phaseChunkData, int64(n)
 		return frameMore
 	case phaseTrailer:
 		// The common case only: no trailer fields.
@@ -285,11 +287,11 @@ func (f *framer) header(line []byte, long bool) frameResult {
 		f.chunked = bytes.EqualFold(value, []byte("chunked"))
 		return frameMore
 	}
-	n, err := strconv.ParseInt(string(value), 10, 64) // as net/http's parseContentLength
-	if err != nil || value[0] == '+' || value[0] == '-' || (f.length >= 0 && n != f.length) {
+	n, err := strconv.ParseUint(string(value), 10, 63) // as net/http's parseContentLength
+	if err != nil || (f.length >= 0 && int64(n) != f.length) {
 		return frameUnknown // net/http refuses unequal lengths
 	}
-	f.length = n
+	f.length = int64(n)
 	return frameMore
 }
 
@@ -317,28 +319,6 @@ func (f *framer) headersEnd() frameResult {
 		return frameMore
 	}
 	return frameUnknown // read to the connection's end
-}
-
-// parseHex parses a chunk size as net/http's internal parseHexUint does.
-func parseHex(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range v {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		n = n<<4 | int64(c)
-	}
-	return n, true
 }
 
 // dialTLS makes the TLS connection itself, so that an HTTP/1.1 one can be
