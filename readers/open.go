@@ -12,6 +12,9 @@ import (
 	"strings"
 )
 
+// errParquetStdin: Parquet's footer is at the end of the file.
+var errParquetStdin = errors.New("parquet cannot be read from standard input: it needs a seekable file")
+
 // StdinPath is the path that names standard input.
 const StdinPath = "-"
 
@@ -74,7 +77,7 @@ func open(path string, opts Options) (Reader, error) {
 
 	if format == FormatParquet {
 		if path == StdinPath {
-			return nil, errors.New("parquet cannot be read from standard input: it needs a seekable file")
+			return nil, errParquetStdin
 		}
 		if extComp != compressNone {
 			return nil, fmt.Errorf("a %s-compressed parquet file is not supported: parquet compresses its pages itself", extComp)
@@ -206,9 +209,9 @@ func (s *source) sniffFormat() (Format, error) {
 	head = head[:n]
 	s.r = io.MultiReader(bytes.NewReader(head), s.r)
 	if bytes.HasPrefix(head, []byte("PAR1")) {
-		return FormatAuto, errors.New("parquet cannot be read from standard input: it needs a seekable file")
+		return FormatAuto, errParquetStdin
 	}
-	b := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
 	if len(b) > 0 && b[0] == '{' {
 		return FormatNDJSON, nil
 	}
